@@ -1,0 +1,5 @@
+"""`python -m segsql` runs the command line."""
+
+from segsql.cli.main import main
+
+main()

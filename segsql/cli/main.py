@@ -1,0 +1,208 @@
+"""`segsql` command line. Each command parses options, calls the API, renders, maps exit codes."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from segsql import __version__
+from segsql.errors import RunFailure, SegsqlError, UsageError
+from segsql.reports import output
+from segsql.run.session import Options, Session, open_session
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+SELECT = click.option("--select", "-s", "select", multiple=True, help="Names, tag:x, path:models/x, +name, name+, state:modified.")
+EXCLUDE = click.option("--exclude", "exclude", multiple=True, help="Same syntax as --select.")
+STATE = click.option("--state", type=click.Path(path_type=Path, file_okay=False), help="A previous target/ folder, for state:modified.")
+AS_OF = click.option("--as-of", "as_of", help="Evaluation instant (ISO 8601, UTC if no offset). Default: now.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project-dir", type=click.Path(path_type=Path, file_okay=False), default=".", show_default=True, help="The project folder.")
+@click.option("--profiles-dir", type=click.Path(path_type=Path, file_okay=False), help="Folder holding profiles.yml.")
+@click.option("--target", "-t", help="Target of the profile (default: the profile's `target`).")
+@click.option("--vars", "vars_", help="JSON object overriding project vars.")
+@click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+@click.version_option(__version__, prog_name="segsql")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path, profiles_dir: Path | None, target: str | None, vars_: str | None, debug: bool) -> None:
+    """segsql: customer segments as code, compiled to SQL for your warehouse."""
+    ctx.obj = Options(project_dir, profiles_dir, target, vars_)
+
+
+def _options() -> Options:
+    return click.get_current_context().find_root().obj
+
+
+def _session(as_of: str | None = None, need_target: bool = True) -> Session:
+    return open_session(_options(), as_of, need_target)
+
+
+def _selected(session: Session, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None) -> list[str]:
+    from segsql.run.selection import select as run_select
+
+    return run_select(session.definitions.segments, select, exclude, state)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init(directory: Path) -> None:
+    """Scaffold a new project in DIRECTORY."""
+    from segsql.cli.scaffold import scaffold
+
+    for path in scaffold(directory):
+        output.print_text(f"created {path}")
+    output.print_text(f"next: cd {directory} && segsql seed --demo && segsql run")
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, required=True, help="Load the synthetic demo shop data.")
+@click.option("--users", default=5000, show_default=True, type=click.IntRange(1, 10_000_000), help="Number of users.")
+@click.option("--seed", "seed_", default=42, show_default=True, type=int, help="Random seed.")
+@FORMAT
+def seed(demo: bool, users: int, seed_: int, fmt: str) -> None:
+    """Load deterministic synthetic demo data into the target."""
+    from segsql.demo.seed import seed_demo
+
+    session = _session(need_target=True)
+    with session.connect() as adapter:
+        counts = seed_demo(adapter, users=users, seed=seed_)
+    if fmt == "json":
+        output.print_json({"tables": counts})
+    else:
+        output.print_table("seeded", ["table", "rows"], sorted(counts.items()))
+
+
+@cli.command()
+@click.option("--dialect", type=click.Choice(["all", "duckdb", "snowflake", "bigquery", "databricks", "redshift", "postgres"]), default="all", show_default=True, help="Compile target(s).")
+@click.option("--check", is_flag=True, help="Exit 1 on any error (for CI).")
+@AS_OF
+@SELECT
+@EXCLUDE
+@STATE
+@FORMAT
+def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
+    """Write target/compiled/**.sql and target/manifest.json."""
+    from segsql.compiler import COMPILE_DIALECTS
+    from segsql.run.compile import compile_project
+
+    try:
+        session = _session(as_of, need_target=False)
+        names = _selected(session, select, exclude, state)
+        dialects = list(COMPILE_DIALECTS) if dialect == "all" else [dialect]
+        result = compile_project(session, names, dialects)
+    except UsageError as err:
+        if check:
+            raise RunFailure(err.render()) from None
+        raise
+    if fmt == "json":
+        output.print_json({"files": [str(p) for p in result.files], "errors": result.errors})
+    else:
+        output.print_text(f"compiled {len(names)} segments for {', '.join(dialects)}: {len(result.files)} files under {session.target_dir() / 'compiled'}")
+        for error in result.errors:
+            output.print_error(error)
+    if result.errors:
+        raise RunFailure(f"{len(result.errors)} segment(s) failed to compile") if check else UsageError(result.errors[0])
+
+
+@cli.command()
+@AS_OF
+@click.option("--full-refresh", is_flag=True, help="Rebuild all derived state.")
+@click.option("--dry-run", is_flag=True, help="Compute sizes and changes; write nothing.")
+@SELECT
+@EXCLUDE
+@STATE
+@FORMAT
+def run(as_of: str | None, full_refresh: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
+    """Materialize the selected segments."""
+    from segsql.run.artifacts import write_json
+    from segsql.run.materialize import run_segments
+
+    session = _session(as_of)
+    names = _selected(session, select, exclude, state)
+    with session.connect() as adapter:
+        result = run_segments(session, adapter, names, dry_run=dry_run)
+    write_json(session.target_dir() / "run_results.json", result.as_dict())
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        rows = [(s.name, s.table, s.size, s.entered, s.exited, s.status, f"{s.seconds:.2f}s") for s in result.segments]
+        title = f"run {result.run_id} as_of {session.project.as_of}" + (" (dry run: nothing written)" if dry_run else "")
+        output.print_table(title, ["segment", "table", "size", "entered", "exited", "status", "time"], rows)
+        for s in result.segments:
+            if s.message:
+                output.print_error(f"{s.name}: {s.message}")
+    if not result.ok:
+        raise RunFailure(f"{sum(s.status != 'success' for s in result.segments)} segment(s) failed")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0), help="Members to list.")
+@AS_OF
+@FORMAT
+def show(name: str, limit: int, as_of: str | None, fmt: str) -> None:
+    """Preview a segment's members without writing anything."""
+    from segsql.reports.show import show_segment
+
+    session = _session(as_of)
+    _selected(session, (name,), (), None)
+    with session.connect() as adapter:
+        result = show_segment(session, adapter, name, limit)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        output.print_text(f"{name}: {result.size} members at {result.as_of}")
+        output.print_table(None, ["external_user_id"], [(m,) for m in result.members])
+
+
+@cli.command(name="ls")
+@SELECT
+@EXCLUDE
+@STATE
+@FORMAT
+def ls_(select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
+    """List models with tags, materialization and dependencies."""
+    from segsql.reports.listing import list_models
+
+    try:
+        session = _session(need_target=True)
+    except UsageError:  # no profiles.yml: list without a target schema
+        session = _session(need_target=False)
+    schema = session.project.target.schema if session.project.target else None
+    rows = list_models(session.definitions, _selected(session, select, exclude, state), schema, session.dialect)
+    if fmt == "json":
+        output.print_json([r.as_dict() for r in rows])
+    else:
+        output.print_table(None, ["name", "kind", "materialized", "tags", "depends on", "path"], [(r.name, r.kind, r.materialized, ", ".join(r.tags), ", ".join(r.depends_on), r.path) for r in rows])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run click without its own exit handling, and map errors to exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="segsql", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as err:  # pragma: no cover - click version specific
+        output.print_text(str(err))
+        sys.exit(2)
+    except click.exceptions.UsageError as err:
+        output.print_error(err.format_message() + (f" (see `segsql {err.ctx.info_name} --help`)" if err.ctx else ""))
+        sys.exit(2)
+    except click.exceptions.Abort:
+        output.print_error("aborted")
+        sys.exit(1)
+    except SegsqlError as err:
+        if debug:
+            traceback.print_exc()
+        output.print_error(str(err))
+        sys.exit(err.exit_code)
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        output.print_error(f"internal error: {type(err).__name__}: {err} (this is a bug in segsql; rerun with --debug for details)")
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,78 @@
+"""Filter nodes → one boolean sqlglot expression over a per-user row.
+
+Each node kind has a `compile_<kind>` method (sqlglot's generator dispatch idiom), so a
+new leaf kind is a new method; every method returns a two-valued expression.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from segsql.compiler.conditions import ConditionCompiler, Typed, two_valued
+from segsql.compiler.dialects import lit
+from segsql.definitions.filters import AllOf, AnyOf, AttributeFilter, Filter, Near, Not, RandomBucket, SegmentRef
+from segsql.definitions.sources import Sources
+
+ID_COLUMN = "external_user_id"
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class FilterCompiler:
+    """Compiles filter trees over the users row and the universe row; `segment_flag` resolves `segment:`."""
+
+    def __init__(
+        self,
+        conditions: ConditionCompiler,
+        sources: Sources,
+        bucket_salt: str,
+        segment_flag: Callable[[str], exp.Expression],
+        users_row: str,
+        id_row: str,
+    ):
+        self.conditions = conditions
+        self.rules = conditions.rules
+        self.sources = sources
+        self.bucket_salt = bucket_salt
+        self.segment_flag = segment_flag
+        self.users_row = users_row
+        self.id_row = id_row
+
+    def compile(self, node: Filter) -> exp.Expression:
+        method = getattr(self, f"compile_{_snake(type(node).__name__)}")
+        return method(node)
+
+    def compile_all_of(self, node: AllOf) -> exp.Expression:
+        return exp.and_(*(exp.paren(self.compile(c)) if isinstance(c, AnyOf) else self.compile(c) for c in node.children))
+
+    def compile_any_of(self, node: AnyOf) -> exp.Expression:
+        return exp.paren(exp.or_(*(self.compile(c) for c in node.children)))
+
+    def compile_not(self, node: Not) -> exp.Expression:
+        return exp.not_(exp.paren(self.compile(node.child)))
+
+    def compile_attribute_filter(self, node: AttributeFilter) -> exp.Expression:
+        return self.conditions.condition(self.conditions.value(node.value, self.users_row), node.condition)
+
+    def compile_segment_ref(self, node: SegmentRef) -> exp.Expression:
+        return self.segment_flag(node.segment)
+
+    def id_column(self) -> exp.Expression:
+        return exp.column(ID_COLUMN, table=self.id_row)
+
+    def compile_random_bucket(self, node: RandomBucket) -> exp.Expression:
+        bucket = self.rules.bucket(self.id_column(), self.bucket_salt)
+        return self.conditions.condition(Typed(bucket, "number"), node.condition)
+
+    def compile_near(self, node: Near) -> exp.Expression:
+        users = self.sources.users
+        assert users is not None and users.lat is not None and users.lon is not None
+        lat = self.rules.to_number(exp.column(users.lat, table=self.users_row))
+        lon = self.rules.to_number(exp.column(users.lon, table=self.users_row))
+        distance = self.rules.haversine_km(lat, lon, node.lat, node.lon)
+        return two_valued(exp.LTE(this=distance, expression=lit(node.radius_km)))

@@ -1,0 +1,170 @@
+"""Build the SQL of one or many segments over the universe of users.
+
+Every segment is a boolean over one per-user row: the universe (SPEC "Words") left-joined
+to the users source and to the SQL segments it needs. A `segment:` reference to a
+filter segment is inlined as that segment's boolean, so many segments evaluate in one
+pass; a SQL segment is joined once as a membership flag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlglot import exp
+
+from segsql.compiler.conditions import ConditionCompiler
+from segsql.compiler.dialects import DialectRules, lit, rules_for
+from segsql.compiler.filters import ID_COLUMN, FilterCompiler
+from segsql.compiler.sql_segments import parse_sql_segment, replace_refs
+from segsql.definitions.project import Definitions
+from segsql.definitions.sources import Column
+from segsql.errors import ProjectError
+
+UNIVERSE = "__universe"
+ID_ROW, USERS_ROW = "v", "u"
+FLAG_PREFIX = "__seg_"
+
+
+def flag_name(segment: str) -> str:
+    return f"{FLAG_PREFIX}{segment}"
+
+
+def _table(name: str, dialect: str) -> exp.Table:
+    """A source table name as written in sources.yml ([database.]schema.table)."""
+    try:
+        return exp.to_table(name, dialect=dialect)
+    except Exception:
+        raise ProjectError(f"bad table name {name!r} in sources.yml", hint="write [database.]schema.table") from None
+
+
+class SegmentCompiler:
+    """Compiles the segments of a project for one dialect and one `as_of`."""
+
+    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime):
+        self.defs = definitions
+        self.dialect = dialect
+        self.rules: DialectRules = rules_for(dialect)
+        self.as_of = as_of
+        self.conditions = ConditionCompiler(self.rules, as_of)
+        self._sql_cache: dict[str, exp.Query] = {}
+
+    # -- the universe -----------------------------------------------------------------------
+    def _ids_from(self, table: str, id_column: str, time: Column | None) -> exp.Select:
+        ident = self.rules.to_text(exp.column(id_column))
+        select = exp.select(exp.alias_(ident, ID_COLUMN)).from_(_table(table, self.dialect))
+        select = select.where(exp.NEQ(this=ident.copy(), expression=lit("")))
+        if time is not None:
+            moment = self.rules.to_utc(exp.column(time.column), time.unit)
+            select = select.where(exp.LTE(this=moment, expression=self.rules.timestamp(self.as_of)))
+        return select
+
+    def universe(self) -> exp.Query:
+        """Non-empty ids of users, plus ids in events and purchases seen at `as_of`."""
+        s = self.defs.sources
+        parts: list[exp.Select] = []
+        if s.users:
+            parts.append(self._ids_from(s.users.table, s.users.id, None))
+        if s.events:
+            parts.append(self._ids_from(s.events.table, s.events.user, s.events.time))
+        if s.purchases:
+            parts.append(self._ids_from(s.purchases.table, s.purchases.user, s.purchases.time))
+        query: exp.Query = parts[0]
+        for part in parts[1:]:
+            query = exp.union(query, part, distinct=True)
+        if len(parts) == 1:
+            query = parts[0].distinct()
+        return query
+
+    # -- segments as booleans -------------------------------------------------------------------
+    def sql_segment(self, name: str) -> exp.Query:
+        if name not in self._sql_cache:
+            self._sql_cache[name] = parse_sql_segment(self.defs.segments[name], self.dialect)
+        return self._sql_cache[name]
+
+    def sql_joins_needed(self, names: Iterable[str]) -> list[str]:
+        """SQL segments that must be joined as flags: selected ones and those reached by `segment:`."""
+        out: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            seg = self.defs.segments[name]
+            if seg.sql is not None:
+                out.append(name)
+                return
+            for dep in seg.dependencies():
+                visit(dep)
+
+        for name in names:
+            visit(name)
+        return out
+
+    def predicate(self, name: str) -> exp.Expression:
+        """The two-valued boolean of segment `name` on the current row."""
+        seg = self.defs.segments[name]
+        if seg.sql is not None:
+            return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=self._sql_alias(name)), expression=exp.null()))
+        assert seg.where is not None
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW)
+        return compiler.compile(seg.where)
+
+    def _flag(self, name: str) -> exp.Expression:
+        return exp.paren(self.predicate(name))
+
+    def _sql_alias(self, name: str) -> str:
+        return f"__sql_{name}"
+
+    # -- whole queries --------------------------------------------------------------------------
+    def _rows(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> exp.Select:
+        """FROM the universe, joined to users and to the SQL segments `names` need."""
+        select = exp.select().from_(exp.alias_(exp.to_table(UNIVERSE), ID_ROW, table=True))
+        users = self.defs.sources.users
+        if users is not None:
+            on = exp.EQ(this=self.rules.to_text(exp.column(users.id, table=USERS_ROW)), expression=exp.column(ID_COLUMN, table=ID_ROW))
+            select = select.join(exp.alias_(_table(users.table, self.dialect), USERS_ROW, table=True), on=on, join_type="left")
+        for name in self.sql_joins_needed(names):
+            alias = self._sql_alias(name)
+            self._register_sql_cte(name, ctes)
+            on = exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=exp.column(ID_COLUMN, table=ID_ROW))
+            select = select.join(exp.to_table(alias), on=on, join_type="left")
+        return select
+
+    def _register_sql_cte(self, name: str, ctes: dict[str, exp.Query]) -> None:
+        """A SQL segment as a CTE of distinct ids; CTEs cannot see the outer row, so no accidental correlation."""
+        alias = self._sql_alias(name)
+        if alias in ctes:
+            return
+        query = replace_refs(self.sql_segment(name), lambda ref: self._members(ref, ctes))
+        ids = exp.select(exp.alias_(self.rules.to_text(exp.column(ID_COLUMN, table="q")), ID_COLUMN)).distinct()
+        ids = ids.from_(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("q"))))
+        ctes[alias] = ids.where(exp.not_(exp.Is(this=exp.column(ID_COLUMN, table="q"), expression=exp.null())))
+
+    def _members(self, name: str, ctes: dict[str, exp.Query]) -> exp.Select:
+        select = self._rows([name], ctes).select(exp.column(ID_COLUMN, table=ID_ROW))
+        return select.where(self.predicate(name))
+
+    def _with_ctes(self, select: exp.Select, ctes: dict[str, exp.Query]) -> exp.Select:
+        select = select.with_(UNIVERSE, as_=self.universe())
+        for alias, query in ctes.items():
+            select = select.with_(alias, as_=query)
+        return select
+
+    def members(self, name: str) -> exp.Select:
+        """SELECT the external ids of one segment's members (for compile, show, SQL refs)."""
+        ctes: dict[str, exp.Query] = {}
+        return self._with_ctes(self._members(name, ctes), ctes)
+
+    def flags(self, names: list[str]) -> exp.Select:
+        """One row per user in any of `names`, with one boolean column per segment: the fused form."""
+        ctes: dict[str, exp.Query] = {}
+        select = self._rows(names, ctes).select(exp.column(ID_COLUMN, table=ID_ROW))
+        predicates = []
+        for name in names:
+            predicate = self.predicate(name)
+            predicates.append(predicate.copy())
+            select = select.select(exp.alias_(predicate, flag_name(name)))
+        select = select.where(exp.or_(*(exp.paren(p) for p in predicates)))
+        return self._with_ctes(select, ctes)

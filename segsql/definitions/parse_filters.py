@@ -1,0 +1,146 @@
+"""YAML → typed filter nodes, with one clear error per mistake (SPEC section 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from segsql.definitions.filters import (
+    AllOf,
+    AnyOf,
+    AttributeFilter,
+    Condition,
+    Filter,
+    Near,
+    Not,
+    RandomBucket,
+    SegmentRef,
+    ValueRef,
+)
+from segsql.definitions.operators import (
+    ALL_OPERATORS,
+    NEGATIVE_TWINS,
+    NUMBER_COMPARISONS,
+    OPERATORS,
+    OperatorValueError,
+    parse_value,
+)
+from segsql.definitions.reader import Node
+from segsql.definitions.sources import Sources
+from segsql.errors import Location, ProjectError
+
+FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "random_bucket", "near")
+PLANNED_KINDS = ("event", "purchase", "sequence", "rfm", "funnel")
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What filter parsing needs to know beyond the YAML: sources and the time zone."""
+
+    sources: Sources
+    timezone: str
+
+
+def parse_condition(node: Node, kind: str, ctx: FilterContext, subject: str, extra_keys: tuple[str, ...]) -> Condition:
+    """The single operator of a leaf (plus `or_missing`), checked against the value type."""
+    ops = [k for k in node.data if k in ALL_OPERATORS]
+    allowed = OPERATORS[kind]
+    unknown = [k for k in node.data if k not in ALL_OPERATORS and k not in (*extra_keys, "or_missing")]
+    if unknown:
+        raise node.fail(f"unknown key {unknown[0]!r} in {node.what}", f"use an operator for {kind}: {', '.join(allowed)}", unknown[0])
+    if len(ops) != 1:
+        found = f"{len(ops)} operators ({', '.join(ops)})" if ops else "no operator"
+        raise node.fail(f"{subject} has {found}", f"give exactly one of: {', '.join(allowed)}")
+    op = ops[0]
+    if op not in allowed:
+        raise node.fail(
+            f"operator {op!r} does not fit {subject} of type {kind}",
+            f"allowed operators for {kind}: {', '.join(allowed)}",
+            op,
+        )
+    try:
+        value = parse_value(op, kind, node.raw(op), ctx.timezone)
+    except OperatorValueError as err:
+        raise node.fail(f"bad value for {op!r} on {subject}: {err}", "fix the value", op) from None
+    or_missing = bool(node.boolean("or_missing", False))
+    negated = op in NEGATIVE_TWINS
+    if or_missing and (negated or op == "exists"):
+        raise node.fail(f"`or_missing` goes with a positive operator, not {op!r}", "drop or_missing: negative operators already include missing values", "or_missing")
+    if op == "exists":
+        return Condition("exists", True, negated=not value)
+    return Condition(NEGATIVE_TWINS.get(op, op), value, negated, or_missing)
+
+
+def _attribute_ref(node: Node, ctx: FilterContext) -> ValueRef:
+    name = node.string("attribute", required=True) or ""
+    users = ctx.sources.users
+    if users is None:
+        raise node.fail("attribute filters need a users source", "declare `users:` in models/sources.yml", "attribute")
+    if name in users.attributes:
+        if node.has("type"):
+            raise node.fail(f"`type:` is only for paths into object attributes, {name!r} is declared as {users.attributes[name].type}", "drop `type:`", "type")
+        col = users.attributes[name]
+        if col.type == "object":
+            raise node.fail(f"attribute {name!r} is an object", f"filter a path inside it, e.g. attribute: {name}.<key>", "attribute")
+        return ValueRef(name, col.column, col.type, (), col.unit)
+    head, _, rest = name.partition(".")
+    if rest and head in users.attributes and users.attributes[head].type == "object":
+        kind = node.string("type", "string") or "string"
+        if kind not in OPERATORS:
+            raise node.fail(f"unknown type {kind!r} for path {name!r}", f"use one of: {', '.join(OPERATORS)}", "type")
+        return ValueRef(name, users.attributes[head].column, kind, tuple(rest.split(".")))
+    known = ", ".join(sorted(users.attributes)) or "none declared"
+    raise node.fail(f"unknown attribute {name!r}", f"declare it under users.attributes in models/sources.yml (known: {known})", "attribute")
+
+
+def _children(node: Node, key: str, ctx: FilterContext) -> tuple[Filter, ...]:
+    return tuple(parse_filter(item, loc, ctx) for item, loc in node.items(key, "filter"))
+
+
+def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
+    """Parse one filter node (a mapping; a bare list means `all:`)."""
+    if isinstance(data, list):
+        if not data:
+            raise ProjectError("a filter list must not be empty", loc, "add at least one filter")
+        data = {"all": data}
+        node = Node(data, loc, "filter")
+        return AllOf(_children(node, "all", ctx), loc)
+    node = Node(data, loc, "filter")
+    kinds = [k for k in node.data if k in FILTER_KINDS or k in PLANNED_KINDS]
+    if not kinds:
+        raise node.fail(f"a filter needs one of: {', '.join(FILTER_KINDS)}", "see the filter language in the README")
+    kind = kinds[0]
+    if kind in ("all", "any", "not"):
+        node.check_keys([kind])
+        if kind == "not":
+            return Not(parse_filter(node.raw("not"), node.line("not"), ctx), node.loc)
+        cls = AllOf if kind == "all" else AnyOf
+        return cls(_children(node, kind, ctx), node.loc)
+    if kind in PLANNED_KINDS:
+        raise node.fail(f"`{kind}` filters are not available in this version of segsql", "use attribute, segment, random_bucket or near filters", kind)
+    if kind == "attribute":
+        ref = _attribute_ref(node, ctx)
+        node.what = f"attribute filter on {ref.name!r}"
+        return AttributeFilter(ref, parse_condition(node, ref.type, ctx, f"attribute {ref.name!r}", ("attribute", "type")), node.loc)
+    if kind == "segment":
+        node.check_keys(["segment"])
+        return SegmentRef(node.string("segment", required=True) or "", node.loc)
+    if kind == "random_bucket":
+        node.check_keys(["random_bucket"])
+        inner = node.child("random_bucket", "random_bucket")
+        cond = parse_condition(inner, "number", ctx, "random_bucket", ())
+        if cond.op not in NUMBER_COMPARISONS:
+            raise inner.fail("random_bucket takes a number comparison", "write random_bucket: {lt: 1000}")
+        return RandomBucket(cond, node.loc)
+    node.check_keys(["near"])
+    inner = node.child("near", "near")
+    inner.check_keys(["lat", "lon", "radius_km"])
+    if ctx.sources.users is None or ctx.sources.users.lat is None:
+        raise node.fail("`near` needs location columns", "add location: {lat: <col>, lon: <col>} to users in models/sources.yml", "near")
+    lat = inner.number("lat", required=True)
+    lon = inner.number("lon", required=True)
+    radius = inner.number("radius_km", required=True, minimum=0)
+    assert lat is not None and lon is not None and radius is not None
+    if not -90 <= lat <= 90 or not -180 <= lon <= 180:
+        raise inner.fail(f"lat/lon ({lat}, {lon}) out of range", "use lat in [-90, 90] and lon in [-180, 180]")
+    return Near(float(lat), float(lon), float(radius), node.loc)

@@ -1,0 +1,69 @@
+"""All definitions of a project, validated: sources, segments and the graph between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segsql.definitions.dag import check_cycles, check_references
+from segsql.definitions.parse_filters import FilterContext
+from segsql.definitions.reader import Node
+from segsql.definitions.segments import NAME_RE, Segment, parse_segment
+from segsql.definitions.sources import Sources, parse_sources
+from segsql.errors import Location, ProjectError
+from segsql.project.config import ProjectConfig
+from segsql.project.loader import LoadedProject
+
+TOP_LEVEL_KEYS = ("segments", "funnels", "unit_tests")
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """The typed project: what the planner and compiler work from."""
+
+    config: ProjectConfig
+    sources: Sources
+    segments: dict[str, Segment]
+    unit_tests: list[tuple[Any, Location]] = field(default_factory=list)
+    funnels: list[tuple[Any, Location]] = field(default_factory=list)
+
+
+def build_definitions(project: LoadedProject) -> Definitions:
+    """Validate every model file into typed definitions; the first mistake raises."""
+    sources_loc = Location(project.sources.path) if project.sources else Location("models/sources.yml")
+    sources = parse_sources(project.sources.data if project.sources else None, sources_loc)
+    ctx = FilterContext(sources, project.config.timezone)
+    sql_files: dict[str, tuple[str, Location]] = {}
+    for f in project.sql_files:
+        stem = Path(f.path).stem
+        if not NAME_RE.match(stem):
+            raise ProjectError(f"bad SQL segment file name {stem!r}", f.location, "name SQL files like segment names: lower-case letters, digits, _")
+        if stem in sql_files:
+            raise ProjectError(f"two SQL files define segment {stem!r}", f.location, f"rename one of them (the other is {sql_files[stem][1]})")
+        sql_files[stem] = (f.text, f.location.at(1))
+
+    segments: dict[str, Segment] = {}
+    unit_tests: list[tuple[Any, Location]] = []
+    funnels: list[tuple[Any, Location]] = []
+    for f in project.yaml_files:
+        if f.data is None:
+            continue
+        node = Node(f.data, f.location.at(1), f"model file {f.path}")
+        node.check_keys(TOP_LEVEL_KEYS)
+        if node.has("segments"):
+            for item, loc in node.items("segments", "segment"):
+                seg = parse_segment(item, loc, ctx, sql_files)
+                if seg.name in segments:
+                    raise ProjectError(f"segment {seg.name!r} is defined twice", seg.location, f"rename one (the other is at {segments[seg.name].location})")
+                segments[seg.name] = seg
+        if node.has("unit_tests"):
+            unit_tests.extend(node.items("unit_tests", "unit test"))
+        if node.has("funnels"):
+            funnels.extend(node.items("funnels", "funnel"))
+    for stem, (_text, loc) in sql_files.items():
+        if stem not in segments:
+            segments[stem] = parse_segment({"name": stem}, loc, ctx, sql_files)
+    check_references(segments)
+    check_cycles(segments)
+    return Definitions(project.config, sources, segments, unit_tests, funnels)

@@ -1,0 +1,179 @@
+"""Segment definitions (SPEC section 2): YAML entries and `models/**/<name>.sql` files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from segsql.definitions.filters import Filter, SegmentRef, walk
+from segsql.definitions.parse_filters import FilterContext, parse_filter
+from segsql.definitions.reader import Node
+from segsql.errors import Location
+from segsql.project.loader import REF_PREFIX
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+MATERIALIZATIONS = ("table", "ephemeral")
+DIALECTS = ("duckdb", "snowflake", "bigquery", "databricks", "redshift", "postgres")
+SEGMENT_KEYS = (
+    "name", "description", "tags", "materialized", "cdi", "cdi_attribute", "guards",
+    "where", "sql", "dialect", "split", "meta",
+)
+_REF_RE = re.compile(re.escape(REF_PREFIX) + r"([A-Za-z0-9_]+)")
+
+
+@dataclass(frozen=True)
+class SqlBody:
+    """A SQL segment's SELECT as the user wrote it (after Jinja), in `dialect` (None: the target's)."""
+
+    text: str
+    dialect: str | None
+    location: Location
+
+    def refs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_REF_RE.findall(self.text)))
+
+
+@dataclass(frozen=True)
+class Guards:
+    min_size: int | None = None
+    max_size: int | None = None
+    max_change_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class Split:
+    salt: str
+    groups: tuple[tuple[str, float], ...]
+    holdout: str | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    location: Location
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    materialized: str = "table"
+    cdi: bool = True
+    cdi_attribute: str = ""
+    guards: Guards = Guards()
+    where: Filter | None = None
+    sql: SqlBody | None = None
+    split: Split | None = None
+
+    @property
+    def path(self) -> str:
+        return self.location.file
+
+    def dependencies(self) -> tuple[str, ...]:
+        """Segments this one reads: `segment:` leaves and `ref()` in SQL."""
+        if self.sql is not None:
+            return self.sql.refs()
+        found = [n.segment for n in walk(self.where) if isinstance(n, SegmentRef)] if self.where is not None else []
+        return tuple(dict.fromkeys(found))
+
+    def dependency_locations(self) -> list[tuple[str, Location]]:
+        if self.sql is not None:
+            return [(name, self.sql.location) for name in self.sql.refs()]
+        if self.where is None:
+            return []
+        return [(n.segment, n.location) for n in walk(self.where) if isinstance(n, SegmentRef)]
+
+    def membership_hash(self) -> str:
+        """Changes when membership may change; editing description or tags does not."""
+        return _hash([repr(self.where), self.sql.text if self.sql else None, self.sql.dialect if self.sql else None, repr(self.split)])
+
+    def metadata_hash(self) -> str:
+        return _hash([self.description, self.tags, self.materialized, self.cdi, self.cdi_attribute, repr(self.guards)])
+
+
+def _hash(parts: list[Any]) -> str:
+    text = json.dumps(parts, default=str, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _guards(node: Node) -> Guards:
+    if not node.has("guards"):
+        return Guards()
+    g = node.child("guards", "guards")
+    g.check_keys([f.name for f in fields(Guards)])
+    min_size, max_size = g.number("min_size", minimum=0), g.number("max_size", minimum=0)
+    if min_size is not None and max_size is not None and min_size > max_size:
+        raise g.fail(f"min_size {min_size} is above max_size {max_size}", "make min_size <= max_size")
+    pct = g.number("max_change_pct", minimum=0)
+    return Guards(int(min_size) if min_size is not None else None, int(max_size) if max_size is not None else None, float(pct) if pct is not None else None)
+
+
+def _split(node: Node, name: str) -> Split | None:
+    if not node.has("split"):
+        return None
+    s = node.child("split", "split")
+    s.check_keys(["salt", "groups", "holdout"])
+    groups_node = s.child("groups", "split groups") if s.has("groups") else None
+    if groups_node is None or not groups_node.data:
+        raise s.fail("a split needs `groups`", "write groups: {holdout: 10, variant_a: 90}")
+    groups = []
+    for group in groups_node.data:
+        pct = groups_node.number(str(group), required=True, minimum=0)
+        if not NAME_RE.match(str(group)):
+            raise groups_node.fail(f"bad group name {group!r}", "use lower-case letters, digits and _", str(group))
+        groups.append((str(group), float(pct or 0)))
+    if abs(sum(p for _, p in groups) - 100) > 1e-9:
+        raise s.fail(f"split groups sum to {sum(p for _, p in groups):g}, not 100", "make the percentages add up to 100", "groups")
+    holdout = s.string("holdout")
+    if holdout is not None and holdout not in dict(groups):
+        raise s.fail(f"holdout {holdout!r} is not one of the groups", f"use one of: {', '.join(g for g, _ in groups)}", "holdout")
+    return Split(s.string("salt", name) or name, tuple(groups), holdout)
+
+
+def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, tuple[str, Location]]) -> Segment:
+    """One entry of a `segments:` list."""
+    node = Node(data, loc, "segment")
+    node.check_keys(SEGMENT_KEYS)
+    name = node.string("name", required=True) or ""
+    if not NAME_RE.match(name):
+        raise node.fail(f"bad segment name {name!r}", "use ^[a-z][a-z0-9_]{0,62}$: lower-case letters, digits, _", "name")
+    node.what = f"segment {name!r}"
+    materialized = node.string("materialized", "table") or "table"
+    if materialized not in MATERIALIZATIONS:
+        raise node.fail(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, got {materialized!r}", "use table or ephemeral", "materialized")
+    dialect = node.string("dialect")
+    if dialect is not None and dialect not in DIALECTS:
+        raise node.fail(f"unknown dialect {dialect!r}", f"use one of: {', '.join(DIALECTS)}", "dialect")
+    where = sql = None
+    if node.has("where") and node.has("sql"):
+        raise node.fail("a segment has either `where:` or `sql:`, not both", "keep one of them", "sql")
+    if node.has("where"):
+        where = parse_filter(node.raw("where"), node.line("where"), ctx)
+    elif node.has("sql"):
+        text = node.string("sql", required=True) or ""
+        sql_line = node.line("sql").line or 1
+        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line))
+    elif name in sql_files:
+        text, sql_loc = sql_files[name]
+        sql = SqlBody(text, dialect, sql_loc)
+    else:
+        raise node.fail(f"segment {name!r} has no `where:` or `sql:`", f"add a filter under where:, SQL under sql:, or a file models/**/{name}.sql")
+    cdi_default = materialized == "table"
+    cdi = bool(node.boolean("cdi", cdi_default))
+    if cdi and materialized == "ephemeral":
+        raise node.fail("an ephemeral segment has no table, so it cannot feed CDI", "drop `cdi: true` or use materialized: table", "cdi")
+    split = _split(node, name)
+    if split is not None and materialized == "ephemeral":
+        raise node.fail("an ephemeral segment cannot be split", "use materialized: table", "split")
+    return Segment(
+        name=name,
+        location=node.loc,
+        description=node.string("description", "") or "",
+        tags=node.string_list("tags"),
+        materialized=materialized,
+        cdi=cdi,
+        cdi_attribute=node.string("cdi_attribute", name) or name,
+        guards=_guards(node),
+        where=where,
+        sql=sql,
+        split=split,
+    )

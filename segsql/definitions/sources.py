@@ -1,0 +1,151 @@
+"""`models/sources.yml`: where users, events, purchases and catalogs live, with typed columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from segsql.definitions.reader import Node
+from segsql.errors import Location, ProjectError
+
+TYPES = ("string", "number", "boolean", "time", "array", "object")
+TIME_UNITS = ("epoch_seconds", "epoch_millis")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A typed column of a source table; `unit` is set for numeric time columns."""
+
+    column: str
+    type: str
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class UsersSource:
+    table: str
+    id: str
+    attributes: dict[str, Column]
+    lat: str | None = None
+    lon: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class EventsSource:
+    table: str
+    user: str
+    name: str
+    time: Column
+    properties: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class PurchasesSource:
+    table: str
+    user: str
+    time: Column
+    product: str
+    price: str
+    quantity: str | None = None
+    properties: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class CatalogSource:
+    name: str
+    table: str
+    key: str
+    attributes: dict[str, Column]
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Sources:
+    users: UsersSource | None = None
+    events: EventsSource | None = None
+    purchases: PurchasesSource | None = None
+    catalogs: dict[str, CatalogSource] = field(default_factory=dict)
+
+
+def _column(node: Node, key: str, default_type: str | None) -> Column:
+    """`name: type`, or `name: {column: col, type: t, unit: u}`."""
+    value = node.raw(key)
+    if isinstance(value, str):
+        kind, column, unit = value, key, None
+        if default_type == "time" and value not in TYPES:  # `time: occurred_at`
+            kind, column = "time", value
+    elif isinstance(value, dict):
+        sub = node.child(key, f"column `{key}`")
+        sub.check_keys(["column", "type", "unit"])
+        column = sub.string("column", key) or key
+        kind = sub.string("type", default_type) or default_type or "string"
+        unit = sub.string("unit")
+    else:
+        raise node.fail(f"column `{key}` must be a type or a mapping", "write `name: string` or `name: {column: col, type: string}`", key)
+    if kind not in TYPES:
+        raise node.fail(f"unknown type {kind!r} for `{key}`", f"use one of: {', '.join(TYPES)}", key)
+    if unit is not None and (unit not in TIME_UNITS or kind != "time"):
+        raise node.fail(f"`unit: {unit}` is only for time columns stored as numbers", f"use unit: {' or '.join(TIME_UNITS)} on a time column", key)
+    return Column(column, kind, unit)
+
+
+def _attributes(node: Node, key: str) -> dict[str, Column]:
+    if not node.has(key):
+        return {}
+    attrs = node.child(key, "attributes")
+    return {str(name): _column(attrs, str(name), None) for name in attrs.data}
+
+
+def _time(node: Node) -> Column:
+    col = _column(node, "time", "time")
+    if col.type != "time":
+        raise node.fail("`time` must be a time column", "drop `type:` or write `type: time`", "time")
+    return col
+
+
+def parse_sources(data: Any, loc: Location) -> Sources:
+    """Validate sources.yml into typed sources (absent file: no sources)."""
+    if data is None:
+        return Sources()
+    root = Node(data, loc, "sources.yml")
+    root.check_keys(["users", "events", "purchases", "catalogs"])
+    users = events = purchases = None
+    if root.has("users"):
+        n = root.child("users", "the users source")
+        n.check_keys(["table", "id", "attributes", "location"])
+        lat = lon = None
+        if n.has("location"):
+            ln = n.child("location", "location")
+            ln.check_keys(["lat", "lon"])
+            lat, lon = ln.string("lat", required=True), ln.string("lon", required=True)
+        users = UsersSource(n.string("table", required=True) or "", n.string("id", "external_id") or "external_id", _attributes(n, "attributes"), lat, lon, n.loc)
+    if root.has("events"):
+        n = root.child("events", "the events source")
+        n.check_keys(["table", "user", "name", "time", "properties"])
+        events = EventsSource(
+            n.string("table", required=True) or "", n.string("user", "external_id") or "external_id",
+            n.string("name", "event_name") or "event_name", _time(n) if n.has("time") else Column("occurred_at", "time"),
+            n.string("properties"), n.loc,
+        )
+    if root.has("purchases"):
+        n = root.child("purchases", "the purchases source")
+        n.check_keys(["table", "user", "time", "product", "price", "quantity", "properties"])
+        purchases = PurchasesSource(
+            n.string("table", required=True) or "", n.string("user", "external_id") or "external_id",
+            _time(n) if n.has("time") else Column("purchased_at", "time"),
+            n.string("product", "product_id") or "product_id", n.string("price", "price") or "price",
+            n.string("quantity"), n.string("properties"), n.loc,
+        )
+    catalogs: dict[str, CatalogSource] = {}
+    if root.has("catalogs"):
+        cn = root.child("catalogs", "catalogs")
+        for name in cn.data:
+            n = cn.child(str(name), f"catalog {name!r}")
+            n.check_keys(["table", "key", "attributes"])
+            catalogs[str(name)] = CatalogSource(str(name), n.string("table", required=True) or "", n.string("key", required=True) or "", _attributes(n, "attributes"), n.loc)
+    if users is None and events is None and purchases is None:
+        raise ProjectError("sources.yml declares no users, events or purchases source", loc, "declare at least `users:`")
+    return Sources(users, events, purchases, catalogs)

@@ -1,0 +1,1 @@
+"""Deterministic synthetic shop data for `segsql seed --demo`, tests and benchmarks."""

@@ -1,0 +1,132 @@
+"""What every engine adapter offers, and how to open one from a profile target.
+
+Adapters take sqlglot expressions and table names — never definitions — and generate
+SQL in their own dialect. Every message they raise is redacted of the target's secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlglot import exp
+
+from segsql.errors import RunFailure, UsageError
+
+LOGICAL_TYPES = ("VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "JSON", "VARCHAR[]")
+
+
+class EngineError(RunFailure):
+    """The engine rejected a statement or the connection failed (message redacted)."""
+
+
+class Adapter:
+    """Base adapter: SQL generation, redaction and the transaction protocol."""
+
+    dialect = "duckdb"
+    #: DDL inside a transaction is rolled back with it (DuckDB yes, Snowflake no).
+    transactional_ddl = True
+
+    def __init__(self, schema: str | None, secrets: frozenset[str] = frozenset()):
+        self.schema = schema
+        self.secrets = secrets
+
+    # -- to implement ---------------------------------------------------------------------
+    def _execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def _fetch(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Create-or-replace `table` with `columns` (logical types) and insert `rows`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------
+    def redact(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "****")
+        return text
+
+    def sql(self, statement: exp.Expression | str) -> str:
+        return statement if isinstance(statement, str) else statement.sql(self.dialect)
+
+    def execute(self, statement: exp.Expression | str) -> None:
+        text = self.sql(statement)
+        try:
+            self._execute(text)
+        except EngineError:
+            raise
+        except Exception as err:
+            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
+
+    def fetch(self, statement: exp.Expression | str) -> list[tuple[Any, ...]]:
+        return self.fetch_with_columns(statement)[1]
+
+    def fetch_with_columns(self, statement: exp.Expression | str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        text = self.sql(statement)
+        try:
+            return self._fetch(text)
+        except EngineError:
+            raise
+        except Exception as err:
+            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction: commit on success, roll back on any exception."""
+        self._begin()
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._rollback()
+            raise
+        self._commit()
+
+    def table(self, name: str) -> exp.Table:
+        """A table of segsql's own in the target schema."""
+        return exp.table_(name, db=self.schema) if self.schema else exp.table_(name)
+
+    def table_exists(self, name: str) -> bool:
+        query = (
+            exp.select(exp.func("COUNT", exp.Star()))
+            .from_(exp.table_("tables", db="information_schema"))
+            .where(exp.func("LOWER", exp.column("table_name")).eq(exp.Literal.string(name.lower())))
+        )
+        if self.schema:
+            query = query.where(exp.func("LOWER", exp.column("table_schema")).eq(exp.Literal.string(self.schema.lower())))
+        return bool(self.fetch(query)[0][0])
+
+    def __enter__(self) -> Adapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(target: Any, project_root: Any = None) -> Adapter:
+    """Open the adapter for a profile target (drivers are imported only here, lazily)."""
+    kind = target.type
+    if kind == "duckdb":
+        from segsql.engines.duckdb import DuckDBAdapter
+
+        return DuckDBAdapter.from_target(target, project_root)
+    if kind == "snowflake":
+        from segsql.engines.snowflake import SnowflakeAdapter
+
+        return SnowflakeAdapter.from_target(target)
+    raise UsageError(f"running on {kind!r} targets is not supported yet", hint="use a duckdb or snowflake target; other dialects can still be compiled")

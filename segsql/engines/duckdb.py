@@ -1,0 +1,87 @@
+"""The embedded DuckDB engine (the default)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from segsql.engines.base import Adapter, EngineError
+
+_DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+
+
+class DuckDBAdapter(Adapter):
+    """DuckDB in a file or in memory; the session time zone is UTC so TIMESTAMPTZ casts give UTC."""
+
+    dialect = "duckdb"
+    transactional_ddl = True
+
+    def __init__(self, path: str, schema: str | None = "main", secrets: frozenset[str] = frozenset()):
+        super().__init__(schema, secrets)
+        import duckdb
+
+        self.path = path
+        try:
+            self.conn = duckdb.connect(path)
+        except duckdb.Error as err:
+            raise EngineError(f"cannot open DuckDB database {path!r}: {err}") from None
+        self.conn.execute("SET TimeZone = 'UTC'")
+        if schema and schema != "main":
+            self.conn.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True).sql("duckdb"))
+
+    @classmethod
+    def from_target(cls, target: Any, project_root: Path | None) -> DuckDBAdapter:
+        path = str(target.settings.get("path", ":memory:"))
+        if path != ":memory:" and not os.path.isabs(path) and project_root is not None:
+            path = str(Path(project_root) / path)
+        return cls(path, target.schema or "main", target.secrets)
+
+    def _execute(self, sql: str) -> None:
+        self.conn.execute(sql)
+
+    def _fetch(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cursor = self.conn.execute(sql)
+        columns = [d[0] for d in cursor.description or []]
+        return columns, cursor.fetchall()
+
+    def _begin(self) -> None:
+        self.conn.execute("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self.conn.execute("ROLLBACK")
+
+    def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Bulk load through a temporary newline-delimited JSON file (much faster than INSERTs)."""
+        target = self.table(table)
+        schema = exp.Schema(this=target, expressions=[exp.ColumnDef(this=exp.to_identifier(n), kind=exp.DataType.build(_DUCK_TYPES[t], dialect="duckdb")) for n, t in columns])
+        self.execute(exp.Create(this=schema, kind="TABLE", replace=True))
+        if not rows:
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".ndjson", delete=False, encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(dict(zip((n for n, _ in columns), row, strict=True)), default=_json_default))
+                handle.write("\n")
+            path = handle.name
+        try:
+            spec = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(n), expression=exp.Literal.string("VARCHAR" if t == "JSON" else t)) for n, t in columns])
+            reader = exp.func("read_json", exp.Literal.string(path), exp.PropertyEQ(this=exp.to_identifier("columns"), expression=spec), exp.PropertyEQ(this=exp.to_identifier("format"), expression=exp.Literal.string("newline_delimited")))
+            select = exp.select(*(exp.cast(exp.column(n), exp.DataType.build(_DUCK_TYPES[t], dialect="duckdb")) for n, t in columns)).from_(reader)
+            self.execute(exp.insert(select, target))
+        finally:
+            os.unlink(path)
+
+    def close(self) -> None:
+        self.conn.close()

@@ -1,0 +1,141 @@
+"""Load a project folder into one typed `LoadedProject` (files rendered and parsed, not yet validated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segsql.errors import Location, ProjectError, relative_file
+from segsql.project.config import (
+    PROJECT_FILE,
+    ProjectConfig,
+    Target,
+    find_profiles_file,
+    parse_project_config,
+    parse_target,
+)
+from segsql.project.templating import EnvVars, load_macros, make_environment, render_file
+from segsql.project.yaml_lines import parse_yaml
+
+MODELS_DIR = "models"
+MACROS_DIR = "macros"
+SOURCES_FILE = "sources.yml"
+REF_PREFIX = "__segsql_ref__"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One rendered model file. `data` is the parsed YAML (None for SQL files)."""
+
+    path: str
+    text: str
+    data: Any = None
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path)
+
+
+@dataclass(frozen=True)
+class LoadedProject:
+    """Everything read from disk; `definitions` turns it into typed objects."""
+
+    root: Path
+    config: ProjectConfig
+    target: Target | None
+    as_of: str
+    sources: ModelFile | None
+    yaml_files: list[ModelFile] = field(default_factory=list)
+    sql_files: list[ModelFile] = field(default_factory=list)
+
+
+def _var_function(values: dict[str, Any]) -> Any:
+    def var(name: str, default: Any = None) -> Any:
+        if name in values:
+            return values[name]
+        if default is not None:
+            return default
+        raise ProjectError(f"var {name!r} is not defined", hint="add it to `vars:` in segsql_project.yml or pass --vars")
+
+    return var
+
+
+def _source_function(sources: dict[str, Any]) -> Any:
+    def source(name: str) -> str:
+        entry = sources.get(name)
+        if name in ("users", "events", "purchases") and isinstance(entry, dict) and entry.get("table"):
+            return str(entry["table"])
+        catalogs = sources.get("catalogs") or {}
+        if isinstance(catalogs, dict) and isinstance(catalogs.get(name), dict) and catalogs[name].get("table"):
+            return str(catalogs[name]["table"])
+        raise ProjectError(f"unknown source {name!r}", hint="use users, events, purchases or a catalog of sources.yml")
+
+    return source
+
+
+def ref(name: str) -> str:
+    """A placeholder table name; the compiler swaps it for the referenced segment's members."""
+    return f"{REF_PREFIX}{name}"
+
+
+def load_project(
+    root: Path,
+    *,
+    as_of: str,
+    cli_vars: dict[str, Any] | None = None,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+    need_target: bool = True,
+) -> LoadedProject:
+    """Read config, profile and every model file of the project at `root`."""
+    root = root.resolve()
+    if not (root / MODELS_DIR).is_dir():
+        raise ProjectError(f"no {MODELS_DIR}/ folder in {root}", hint="pass --project-dir, or create one with `segsql init`")
+    env = make_environment(root)
+    env_vars = EnvVars()
+    base_context: dict[str, Any] = {"env_var": env_vars, "as_of": as_of}
+
+    project_file = root / PROJECT_FILE
+    config_data = None
+    if project_file.is_file():
+        text = render_file(env, root, project_file, {**base_context, "var": _var_function(cli_vars or {})})
+        config_data = parse_yaml(text, Location(PROJECT_FILE))
+    config = parse_project_config(config_data, Location(PROJECT_FILE), cli_vars or {})
+
+    loaded_target = None
+    if need_target:
+        profiles_file = find_profiles_file(root, profiles_dir)
+        profiles_env = make_environment(profiles_file.parent)
+        profile_vars = EnvVars()
+        text = render_file(profiles_env, profiles_file.parent, profiles_file, {"env_var": profile_vars})
+        loc = Location(relative_file(profiles_file, root))
+        loaded_target = parse_target(parse_yaml(text, loc), loc, config.profile, target, frozenset(profile_vars.secrets))
+
+    models = root / MODELS_DIR
+    sources_path = models / SOURCES_FILE
+    context = {**base_context, "var": _var_function(config.vars), "ref": ref}
+    sources_file = None
+    sources_data: dict[str, Any] = {}
+    if sources_path.is_file():
+        text = render_file(env, root, sources_path, context)
+        data = parse_yaml(text, Location(relative_file(sources_path, root)))
+        sources_file = ModelFile(relative_file(sources_path, root), text, data)
+        sources_data = data if isinstance(data, dict) else {}
+    context["source"] = _source_function(sources_data)
+
+    macro_files = sorted((models / MACROS_DIR).glob("*.sql"))
+    env.globals.update(context)
+    env.globals.update(load_macros(env, root, macro_files))
+
+    yaml_files, sql_files = [], []
+    for path in sorted(models.rglob("*")):
+        if not path.is_file() or path == sources_path or path in macro_files:
+            continue
+        rel = relative_file(path, root)
+        if path.suffix in (".yml", ".yaml"):
+            text = render_file(env, root, path, {})
+            yaml_files.append(ModelFile(rel, text, parse_yaml(text, Location(rel))))
+        elif path.suffix == ".sql":
+            sql_files.append(ModelFile(rel, render_file(env, root, path, {})))
+    return LoadedProject(root, config, loaded_target, as_of, sources_file, yaml_files, sql_files)

@@ -1,0 +1,75 @@
+"""YAML parsing that keeps the line of every mapping key and sequence item.
+
+ruamel.yaml's round-trip loader records positions on the containers it builds, so error
+messages can point at the line a user wrote without a custom YAML parser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from segsql.errors import Location, ProjectError
+
+
+def parse_yaml(text: str, location: Location) -> Any:
+    """Parse YAML text; a syntax error becomes a ProjectError at the offending line."""
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = err.problem or err.context or "invalid YAML"
+        raise ProjectError(
+            f"invalid YAML: {problem}", location.at(line), "fix the YAML syntax on that line"
+        ) from None
+    except Exception as err:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
+        raise ProjectError(f"invalid YAML: {err}", location, "fix the YAML syntax") from None
+
+
+def node_line(node: Any) -> int | None:
+    """1-based line where a mapping or sequence starts, if known."""
+    if isinstance(node, CommentedMap | CommentedSeq):
+        return node.lc.line + 1
+    return None
+
+
+def key_line(mapping: Any, key: str) -> int | None:
+    """1-based line of `key` inside `mapping`, falling back to the mapping's own line."""
+    if isinstance(mapping, CommentedMap) and key in mapping:
+        try:
+            return mapping.lc.key(key)[0] + 1
+        except (KeyError, TypeError):
+            pass
+    return node_line(mapping)
+
+
+def item_line(seq: Any, index: int) -> int | None:
+    """1-based line of item `index` of a sequence, falling back to the sequence's line."""
+    if isinstance(seq, CommentedSeq):
+        try:
+            return seq.lc.item(index)[0] + 1
+        except (KeyError, TypeError, IndexError):
+            pass
+    return node_line(seq)
+
+
+def plain(node: Any) -> Any:
+    """Deep-convert ruamel containers and scalars to plain Python values."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node

@@ -1,0 +1,30 @@
+"""`segsql show NAME`: preview a segment's members without writing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from segsql.compiler import SegmentCompiler
+from segsql.engines import Adapter
+from segsql.run.session import Session
+
+
+@dataclass(frozen=True)
+class ShowResult:
+    segment: str
+    as_of: str
+    size: int
+    members: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"segment": self.segment, "as_of": self.as_of, "size": self.size, "members": self.members}
+
+
+def show_segment(session: Session, adapter: Adapter, name: str, limit: int) -> ShowResult:
+    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of)
+    members = compiler.members(name).subquery("m")
+    size = int(adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(members))[0][0])
+    rows = adapter.fetch(exp.select("external_user_id").from_(members.copy()).order_by("external_user_id").limit(limit))
+    return ShowResult(name, session.project.as_of, size, [str(r[0]) for r in rows])

@@ -1,0 +1,1 @@
+"""Orchestration: selection, compile, run — everything between definitions and engines."""

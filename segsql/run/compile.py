@@ -1,0 +1,93 @@
+"""`segsql compile`: SQL per segment and dialect under target/compiled/, plus manifest.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import sqlglot
+from sqlglot.errors import SqlglotError
+
+from segsql import __version__
+from segsql.compiler import SegmentCompiler
+from segsql.definitions.segments import Segment
+from segsql.errors import ProjectError
+from segsql.run.artifacts import write_json
+from segsql.run.session import Session
+
+
+@dataclass
+class CompileResult:
+    files: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def compiled_path(segment: Segment, dialect: str) -> PurePosixPath:
+    """target/compiled/<dialect>/<the model file's folder under models/>/<name>.sql"""
+    folder = PurePosixPath(segment.path).parent
+    parts = folder.parts[1:] if folder.parts and folder.parts[0] == "models" else folder.parts
+    return PurePosixPath("compiled", dialect, *parts, f"{segment.name}.sql")
+
+
+def segment_sql(session: Session, name: str, dialect: str, compiler: SegmentCompiler | None = None) -> str:
+    compiler = compiler or SegmentCompiler(session.definitions, dialect, session.as_of)
+    return compiler.members(name).sql(dialect, pretty=True)
+
+
+def compile_project(session: Session, names: list[str], dialects: list[str]) -> CompileResult:
+    """Write every selected segment's SQL for every dialect; re-parse each to prove it is valid."""
+    result = CompileResult()
+    target = session.target_dir()
+    for dialect in dialects:
+        compiler = SegmentCompiler(session.definitions, dialect, session.as_of)
+        for name in names:
+            seg = session.definitions.segments[name]
+            try:
+                sql = segment_sql(session, name, dialect, compiler)
+                sqlglot.parse_one(sql, read=dialect)
+            except ProjectError as err:
+                result.errors.append(err.render())
+                continue
+            except SqlglotError as err:
+                result.errors.append(f"{seg.location}: segment {name!r} compiled to SQL that {dialect} does not re-parse: {err}")
+                continue
+            path = target / compiled_path(seg, dialect)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            header = f"-- segsql {__version__}: segment {name} ({seg.location}), dialect {dialect}, as_of {session.project.as_of}\n"
+            path.write_text(header + sql + "\n", encoding="utf-8")
+            result.files.append(path)
+    write_json(target / "manifest.json", manifest(session, dialects))
+    return result
+
+
+def manifest(session: Session, dialects: list[str]) -> dict[str, Any]:
+    """The project's segments, their dependencies and hashes (read by --state)."""
+    defs = session.definitions
+    return {
+        "metadata": {
+            "segsql_version": __version__,
+            "generated_at": dt.datetime.now(dt.UTC).isoformat(),
+            "as_of": session.project.as_of,
+            "project": defs.config.name,
+            "target": session.project.target.name if session.project.target else None,
+            "dialects": dialects,
+        },
+        "segments": {
+            name: {
+                "path": seg.path,
+                "line": seg.location.line,
+                "description": seg.description,
+                "tags": list(seg.tags),
+                "materialized": seg.materialized,
+                "kind": "sql" if seg.sql is not None else "filter",
+                "depends_on": list(seg.dependencies()),
+                "table": defs.config.segment_prefix + name if seg.materialized == "table" else None,
+                "membership_hash": seg.membership_hash(),
+                "metadata_hash": seg.metadata_hash(),
+                "compiled": {d: str(compiled_path(seg, d)) for d in dialects},
+            }
+            for name, seg in sorted(defs.segments.items())
+        },
+    }
