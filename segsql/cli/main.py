@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from segsql import __version__
-from segsql.errors import RunFailure, SegsqlError, UsageError
+from segsql.errors import RunFailure, SegsqlError, UsageError, UserError
 from segsql.reports import output
 from segsql.run.session import Options, Session, open_session
 
@@ -94,7 +94,7 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
         names = _selected(session, select, exclude, state)
         dialects = list(COMPILE_DIALECTS) if dialect == "all" else [dialect]
         result = compile_project(session, names, dialects)
-    except UsageError as err:
+    except UserError as err:
         if check:
             raise RunFailure(err.render()) from None
         raise

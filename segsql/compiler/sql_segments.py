@@ -73,3 +73,10 @@ def replace_refs(query: exp.Query, members: Callable[[str], exp.Query]) -> exp.Q
             alias = table.alias or table.name
             table.replace(exp.Subquery(this=members(name), alias=exp.TableAlias(this=exp.to_identifier(alias))))
     return query
+
+
+def check_sql_segments(segments: dict[str, Segment], target_dialect: str) -> None:
+    """Parse every SQL segment once, up front, so a mistake is reported before any SQL is built."""
+    for segment in segments.values():
+        if segment.sql is not None:
+            parse_sql_segment(segment, target_dialect)

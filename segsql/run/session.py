@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from segsql.compiler.sql_segments import check_sql_segments
 from segsql.definitions import Definitions, build_definitions
 from segsql.engines import Adapter, connect
 from segsql.errors import UsageError
@@ -72,4 +73,6 @@ def open_session(options: Options, as_of: str | None = None, need_target: bool =
         target=options.target,
         need_target=need_target,
     )
-    return Session(project, build_definitions(project), moment)
+    definitions = build_definitions(project)
+    check_sql_segments(definitions.segments, project.target.type if project.target else "duckdb")
+    return Session(project, definitions, moment)

@@ -1,0 +1,105 @@
+"""Every user mistake is one message naming file and line, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, write_project
+
+SOURCES = """
+users:
+  table: main.users
+  id: external_id
+  attributes:
+    country: string
+    age: number
+    profile: object
+"""
+
+OK_SEGMENT = """
+segments:
+  - name: ok_segment
+    where:
+      attribute: country
+      equals: KR
+"""
+
+# (case id, files, command, expected location, expected words in the message)
+BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
+    ("bad_yaml", {"models/a.yml": "segments:\n  - name: a\n    where: {attribute: country, equals: [KR\n"}, ["compile"], "models/a.yml:", "invalid YAML"),
+    ("jinja_syntax", {"models/a.yml": "segments:\n  - name: a\n    where: {{ foo( }}\n"}, ["compile"], "models/a.yml:3", "Jinja syntax error"),
+    ("jinja_undefined", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      equals: {{ not_defined_anywhere }}\n"}, ["compile"], "models/a.yml:5", "undefined"),
+    ("unknown_var", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      equals: {{ var('nope') }}\n"}, ["compile"], "models/a.yml:5", "var 'nope' is not defined"),
+    ("unknown_segment_key", {"models/a.yml": "segments:\n  - name: a\n    descripton: typo\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "unknown key 'descripton'"),
+    ("unknown_operator", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      equal: KR\n"}, ["compile"], "models/a.yml:5", "unknown key 'equal'"),
+    ("operator_type_misfit", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      matches_regex: '1.*'\n"}, ["compile"], "models/a.yml:5", "allowed operators for number"),
+    ("unknown_attribute", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: colour\n      equals: red\n"}, ["compile"], "models/a.yml:4", "unknown attribute 'colour'"),
+    ("unknown_source", {"models/s.sql": "select external_id\nfrom {{ source('nope') }}\n"}, ["compile"], "models/s.sql:2", "unknown source 'nope'"),
+    ("cycle", {"models/a.yml": "segments:\n  - name: a\n    where: {segment: b}\n  - name: b\n    where: {segment: a}\n"}, ["compile"], "models/a.yml:", "cycle: a -> b -> a"),
+    ("unknown_reference", {"models/a.yml": "segments:\n  - name: a\n    where:\n      segment: ghost\n"}, ["compile"], "models/a.yml:4", "unknown segment 'ghost'"),
+    ("broken_sql", {"models/a.yml": "segments:\n  - name: a\n    sql: |\n      select external_id\n      from main.users where (\n"}, ["compile"], "models/a.yml:", "does not parse"),
+    ("sql_two_columns", {"models/b.sql": "select external_id, country from main.users\n"}, ["compile"], "models/b.sql:1", "exactly one column"),
+    ("invalid_regex", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      matches_regex: '(unclosed'\n"}, ["compile"], "models/a.yml:5", "invalid regex"),
+    ("lookaround_regex", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      matches_regex: 'K(?=R)'\n"}, ["compile"], "models/a.yml:5", "RE2"),
+    ("duplicate_segment", {"models/a.yml": OK_SEGMENT, "models/b.yml": OK_SEGMENT}, ["compile"], "models/b.yml:2", "defined twice"),
+    ("bad_segment_name", {"models/a.yml": "segments:\n  - name: Bad-Name\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:2", "bad segment name"),
+    ("empty_all", {"models/a.yml": "segments:\n  - name: a\n    where:\n      all: []\n"}, ["compile"], "models/a.yml:4", "non-empty list"),
+    ("wrong_value_type", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      gt: lots\n"}, ["compile"], "models/a.yml:5", "expected a number"),
+    ("bad_between", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      between: [5, 1]\n"}, ["compile"], "models/a.yml:5", "between"),
+    ("bad_timezone", {"segsql_project.yml": "name: x\ntimezone: Mars/Olympus\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:2", "unknown time zone"),
+    ("unknown_project_key", {"segsql_project.yml": "name: x\nprofil: segsql\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:2", "unknown key 'profil'"),
+    ("missing_env_var", {"models/a.yml": OK_SEGMENT, "profiles.yml": "segsql:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: \"{{ env_var('SEGSQL_TEST_SURELY_UNSET') }}\"\n"}, ["run"], "profiles.yml:6", "SEGSQL_TEST_SURELY_UNSET"),
+    ("bad_target_type", {"models/a.yml": OK_SEGMENT, "profiles.yml": "segsql:\n  target: dev\n  outputs:\n    dev:\n      type: oracle\n"}, ["run"], "profiles.yml:4", "type 'oracle'"),
+    ("unknown_type_in_sources", {"models/sources.yml": "users:\n  table: main.users\n  attributes:\n    country: text\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:4", "unknown type 'text'"),
+    ("object_without_path", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: profile\n      equals: x\n"}, ["compile"], "models/a.yml:4", "is an object"),
+    ("or_missing_on_negative", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      not_equals: KR\n      or_missing: true\n"}, ["compile"], "models/a.yml:6", "or_missing"),
+]
+
+
+@pytest.mark.parametrize(("files", "command", "location", "words"), [c[1:] for c in BROKEN], ids=[c[0] for c in BROKEN])
+def test_user_mistake_is_one_clear_error(tmp_path: Path, files: dict[str, str], command: list[str], location: str, words: str) -> None:
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, **files})
+    result = run_cli("--project-dir", str(root), *command)
+    assert result.code == 2, result.output
+    assert "Traceback" not in result.output
+    assert location in result.err, result.err
+    assert words in result.err, result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--vars", "{not json"], "--vars is not valid JSON"),
+        (["--vars", "[1, 2]"], "--vars must be a JSON object"),
+        (["--target", "nope"], "target 'nope' not found"),
+        (["run", "--as-of", "yesterday-ish"], "--as-of 'yesterday-ish' is not an ISO timestamp"),
+        (["show", "no_such_segment"], "no segment named 'no_such_segment'"),
+        (["run", "--select", "tag:x+", "--select", "weird:thing"], "unknown selector method 'weird'"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_bad_command_line_is_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/a.yml": OK_SEGMENT})
+    if args[0].startswith("--") and len(args) == 2:
+        args = [*args, "run"]
+    result = run_cli("--project-dir", str(root), *args)
+    assert result.code == 2, result.output
+    assert words in result.err
+    assert "Traceback" not in result.output
+
+
+def test_compile_check_exits_1_on_error(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/a.yml": "segments:\n  - name: a\n    where: {attribute: nope, equals: 1}\n"})
+    result = run_cli("--project-dir", str(root), "compile", "--check")
+    assert result.code == 1
+    assert "models/a.yml:3" in result.err
+
+
+def test_debug_flag_shows_traceback(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/a.yml": "segments:\n  - name: a\n    where: {attribute: nope, equals: 1}\n"})
+    result = run_cli("--project-dir", str(root), "--debug", "compile")
+    assert result.code == 2
+    assert "Traceback" in result.err

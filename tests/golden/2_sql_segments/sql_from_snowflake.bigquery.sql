@@ -1,0 +1,37 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+), __sql_sql_from_snowflake AS (
+  SELECT DISTINCT
+    CAST(q.external_user_id AS STRING) AS external_user_id
+  FROM (
+    SELECT
+      external_id AS external_user_id
+    FROM main.events
+    WHERE
+      IF(event_name = 'app_open', TRUE, FALSE)
+    QUALIFY
+      ROW_NUMBER() OVER (PARTITION BY external_id ORDER BY occurred_at DESC NULLS FIRST) = 1
+  ) AS q
+  WHERE
+    NOT q.external_user_id IS NULL
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+LEFT JOIN __sql_sql_from_snowflake
+  ON __sql_sql_from_snowflake.external_user_id = v.external_user_id
+WHERE
+  NOT __sql_sql_from_snowflake.external_user_id IS NULL

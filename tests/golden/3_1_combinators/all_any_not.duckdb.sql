@@ -1,0 +1,29 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS TEXT) = v.external_user_id
+WHERE
+  COALESCE(CAST(u.country AS TEXT) IN ('KR', 'JP'), FALSE)
+  AND (
+    (
+      COALESCE(CAST(u.age AS DOUBLE) >= 30, FALSE)
+      OR NOT (
+        COALESCE(CAST(u.is_vip AS BOOLEAN) = TRUE, FALSE)
+      )
+    )
+  )

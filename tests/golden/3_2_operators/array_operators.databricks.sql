@@ -1,0 +1,50 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+WHERE
+  COALESCE(
+    LIST_CONTAINS(
+      CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+      'sneakers'
+    ),
+    FALSE
+  )
+  AND COALESCE(
+    LIST_HAS_ANY(
+      CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+      ARRAY('running', 'outdoor')
+    ),
+    FALSE
+  )
+  AND COALESCE(
+    LIST_HAS_ALL(
+      CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+      ARRAY('tech', 'home')
+    ),
+    FALSE
+  )
+  AND NOT (
+    COALESCE(
+      LIST_CONTAINS(
+        CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+        'beauty'
+      ),
+      FALSE
+    )
+  )

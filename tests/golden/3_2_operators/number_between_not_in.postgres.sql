@@ -1,0 +1,24 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+WHERE
+  COALESCE(CAST(u.age AS DOUBLE PRECISION) BETWEEN 18 AND 35, FALSE)
+  AND NOT (
+    COALESCE(CAST(u.age AS DOUBLE PRECISION) IN (20, 21), FALSE)
+  )

@@ -1,0 +1,25 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS TEXT) = v.external_user_id
+WHERE
+  (
+    COALESCE(STARTS_WITH(CAST(u.country AS TEXT), 'K'), FALSE)
+    OR COALESCE(ENDS_WITH(CAST(u.country AS TEXT), 'P'), FALSE)
+    OR COALESCE(STRPOS(CAST(u.country AS TEXT), 'S') > 0, FALSE)
+  )

@@ -1,0 +1,45 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+WHERE
+  COALESCE(
+    IF(
+      JSON_TYPE(u.profile, '$."tier"') IN ('VARCHAR'),
+      JSON_EXTRACT_STRING(u.profile, '$."tier"')
+    ) = 'gold',
+    FALSE
+  )
+  AND COALESCE(
+    IF(
+      JSON_TYPE(u.profile, '$."points"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
+      CAST(JSON_EXTRACT_STRING(u.profile, '$."points"') AS DOUBLE)
+    ) > 100,
+    FALSE
+  )
+  AND COALESCE(
+    NOT IF(
+      JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR'),
+      JSON_EXTRACT_STRING(u.profile, '$."address"."city"')
+    ) IS NULL
+    AND IF(
+      JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR'),
+      JSON_EXTRACT_STRING(u.profile, '$."address"."city"')
+    ) <> '',
+    FALSE
+  )
