@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from segsql.compiler.dialects import JSON_ARRAY, JSON_BOOLEAN, JSON_NUMBER, JSON_STRING, DialectRules, lit
+from segsql.compiler.dialects import (
+    JSON_ARRAY,
+    JSON_BOOLEAN,
+    JSON_NUMBER,
+    JSON_STRING,
+    DialectRules,
+    lit,
+)
 from segsql.definitions.filters import Condition, ValueRef
 
 _JSON_KIND = {"string": JSON_STRING, "number": JSON_NUMBER, "boolean": JSON_BOOLEAN, "time": JSON_STRING, "array": JSON_ARRAY}

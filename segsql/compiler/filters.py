@@ -13,7 +13,16 @@ from sqlglot import exp
 
 from segsql.compiler.conditions import ConditionCompiler, Typed, two_valued
 from segsql.compiler.dialects import lit
-from segsql.definitions.filters import AllOf, AnyOf, AttributeFilter, Filter, Near, Not, RandomBucket, SegmentRef
+from segsql.definitions.filters import (
+    AllOf,
+    AnyOf,
+    AttributeFilter,
+    Filter,
+    Near,
+    Not,
+    RandomBucket,
+    SegmentRef,
+)
 from segsql.definitions.sources import Sources
 
 ID_COLUMN = "external_user_id"

@@ -30,7 +30,7 @@ def flag_name(segment: str) -> str:
     return f"{FLAG_PREFIX}{segment}"
 
 
-def _table(name: str, dialect: str) -> exp.Table:
+def source_table(name: str, dialect: str) -> exp.Table:
     """A source table name as written in sources.yml ([database.]schema.table)."""
     try:
         return exp.to_table(name, dialect=dialect)
@@ -52,7 +52,7 @@ class SegmentCompiler:
     # -- the universe -----------------------------------------------------------------------
     def _ids_from(self, table: str, id_column: str, time: Column | None) -> exp.Select:
         ident = self.rules.to_text(exp.column(id_column))
-        select = exp.select(exp.alias_(ident, ID_COLUMN)).from_(_table(table, self.dialect))
+        select = exp.select(exp.alias_(ident, ID_COLUMN)).from_(source_table(table, self.dialect))
         select = select.where(exp.NEQ(this=ident.copy(), expression=lit("")))
         if time is not None:
             moment = self.rules.to_utc(exp.column(time.column), time.unit)
@@ -124,7 +124,7 @@ class SegmentCompiler:
         users = self.defs.sources.users
         if users is not None:
             on = exp.EQ(this=self.rules.to_text(exp.column(users.id, table=USERS_ROW)), expression=exp.column(ID_COLUMN, table=ID_ROW))
-            select = select.join(exp.alias_(_table(users.table, self.dialect), USERS_ROW, table=True), on=on, join_type="left")
+            select = select.join(exp.alias_(source_table(users.table, self.dialect), USERS_ROW, table=True), on=on, join_type="left")
         for name in self.sql_joins_needed(names):
             alias = self._sql_alias(name)
             self._register_sql_cte(name, ctes)

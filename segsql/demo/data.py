@@ -470,10 +470,7 @@ class _Generator:
         events.append((t, ext_id, "app_open", platform, props))
 
         category = self.pick_category(interests)
-        if whale and rng.random() < 0.5:
-            pool = self.expensive
-        else:
-            pool = self.by_category[category]
+        pool = self.expensive if whale and rng.random() < 0.5 else self.by_category[category]
         if rng.random() < 0.35:
             queries = _SEARCH_QUERIES[category]
             for _ in range(1 + (rng.random() < 0.3)):

@@ -7,6 +7,7 @@ so readers see the old or the new membership and a failure leaves every table as
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import uuid
@@ -17,7 +18,7 @@ from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler, flag_name
 from segsql.compiler.dialects import rules_for
-from segsql.compiler.query import ID_COLUMN, _table
+from segsql.compiler.query import ID_COLUMN, source_table
 from segsql.engines import Adapter, EngineError
 from segsql.errors import RunFailure
 from segsql.run.session import Session
@@ -70,7 +71,7 @@ def check_users_unique(session: Session, adapter: Adapter) -> None:
     ident = rules_for(adapter.dialect).to_text(exp.column(users.id))
     query = (
         exp.select(ident.as_("id"), exp.func("COUNT", exp.Star()).as_("n"))
-        .from_(_table(users.table, adapter.dialect))
+        .from_(source_table(users.table, adapter.dialect))
         .group_by(ident.copy())
         .having(exp.GT(this=exp.func("COUNT", exp.Star()), expression=exp.Literal.number(1)))
         .order_by(exp.column("id"))
@@ -155,9 +156,7 @@ def run_segments(session: Session, adapter: Adapter, names: list[str], *, dry_ru
             seg_result.message = str(err)
     finally:
         for table in scratch:
-            try:
+            with contextlib.suppress(EngineError):
                 adapter.execute(exp.Drop(tables=[table], kind="TABLE", exists=True))
-            except EngineError:
-                pass
         result.seconds = time.monotonic() - started
     return result
