@@ -9,10 +9,10 @@ from segsql.errors import UsageError
 FILES = {
     "segsql_project.yml": """name: {name}
 profile: segsql
-vars: {{lookback_days: 30}}
+vars: {lookback_days: 30}
 timezone: UTC
-table_prefix: {{segment: seg_, funnel: funnel_}}
-cdi: {{table: cdi_segment_updates}}
+table_prefix: {segment: seg_, funnel: funnel_}
+cdi: {table: cdi_segment_updates}
 """,
     "profiles.yml": """segsql:
   target: dev
@@ -71,10 +71,11 @@ def scaffold(directory: Path) -> list[Path]:
     """Write the starter files; refuse to overwrite an existing project."""
     if (directory / "segsql_project.yml").exists() or (directory / "models").exists():
         raise UsageError(f"{directory} already holds a segsql project", hint="choose an empty folder")
+    name = directory.resolve().name.replace("-", "_") or "segsql_project"
     written = []
     for rel, text in FILES.items():
         path = directory / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.format(name=directory.resolve().name.replace("-", "_") or "segsql_project"), encoding="utf-8")
+        path.write_text(text.replace("{name}", name), encoding="utf-8")
         written.append(path)
     return written

@@ -90,6 +90,7 @@ EVENT_NAMES = (
 CATEGORIES = ("sneakers", "running", "outdoor", "fashion", "tech", "beauty", "home")
 _CATEGORY_WEIGHTS = (30, 22, 14, 16, 10, 6, 8)  # how often a user is interested in each
 
+# fmt: off
 # Catalog: products per category (200 in all), brands, and median list price.
 _CATALOG = {
     "sneakers": (40, ("Nike", "Adidas", "New Balance", "Converse", "Vans"), 110.0),
@@ -101,7 +102,7 @@ _CATALOG = {
     "home": (20, ("IKEA", "Muji", "Dyson", "Le Creuset"), 70.0),
 }
 _SEARCH_QUERIES = {
-    "sneakers": ("Nike Sneakers", "nike sneakers", "SNEAKERS sale", "air max", "white sneakers", "Samba"),
+    "sneakers": ("Nike Sneakers", "nike sneakers", "SNEAKERS sale", "air max", "Samba"),
     "running": ("running shoes", "Running Shoes", "trail running", "marathon", "hoka clifton"),
     "outdoor": ("rain jacket", "hiking boots", "tent", "Down Jacket"),
     "fashion": ("linen shirt", "jeans", "Oversized Hoodie", "summer dress"),
@@ -111,7 +112,8 @@ _SEARCH_QUERIES = {
 }
 
 # country: (weight, UTC offset hours, email domains with weights, cities (name, lat, lon, weight))
-_COUNTRIES: dict[str, tuple[float, float, tuple[tuple[str, float], ...], tuple[tuple[str, float, float, float], ...]]] = {
+_City = tuple[str, float, float, float]  # name, lat, lon, weight
+_COUNTRIES: dict[str, tuple[float, float, tuple[tuple[str, float], ...], tuple[_City, ...]]] = {
     "KR": (28, 9, (("naver.com", 40), ("gmail.com", 35), ("daum.net", 15), ("kakao.com", 10)),
            (("Seoul", 37.5665, 126.9780, 6), ("Busan", 35.1796, 129.0756, 2),
             ("Incheon", 37.4563, 126.7052, 1.5), ("Daegu", 35.8714, 128.6014, 1))),
@@ -158,6 +160,7 @@ _DEFAULT_LAST = ("smith", "johnson", "garcia", "mueller", "schmidt", "martin", "
                  "taylor", "brown", "patel", "chen", "wilson", "dubois", "fischer", "wang")
 # Share of sessions that start in each local hour: quiet nights, lunch and evening peaks.
 _HOUR_WEIGHTS = (2, 1, 1, 0.5, 0.5, 0.5, 1, 2, 4, 4, 4, 5, 7, 6, 5, 5, 5, 6, 7, 9, 10, 10, 8, 5)
+# fmt: on
 _APP_VERSIONS = ("5.8.0", "5.9.1", "6.0.0", "6.0.2", "6.1.0")
 _REFERRERS = ("google", "direct", "instagram", "newsletter", "naver")
 _COUPONS = ("WELCOME10", "SPRING15", "FREESHIP", "VIP20", "BLACKFRIDAY")
@@ -228,7 +231,9 @@ class _Generator:
         for i, category in enumerate(categories, start=1):
             _, brands, median = _CATALOG[category]
             price = float(max(5, round(median * math.exp(rng.gauss(0.0, 0.45)))))
-            product = _Product(f"p{i:04d}", category, brands[int(rng.random() * len(brands))], price)
+            product = _Product(
+                f"p{i:04d}", category, brands[int(rng.random() * len(brands))], price
+            )
             self.products.append(product)
             self.by_category.setdefault(category, []).append(product)
         self.expensive = [p for p in self.products if p.list_price >= 150]
@@ -246,7 +251,7 @@ class _Generator:
             role[i] = "ghost"
         for i in special[n_ghosts:]:
             role[i] = "offline"
-        future_users = set(rng.sample(range(total), max(1, self.n_users // 200)))
+        future_users = set(rng.sample(range(total), min(total, max(1, self.n_users // 200))))
         for i in range(total):
             ext_id = f"u{i + 1:0{width}d}"
             if role[i] == "offline":
@@ -320,13 +325,19 @@ class _Generator:
             times.append(t)
         n_future = sum(1 for _ in times if rng.random() < 0.005) + (1 if extra_future else 0)
         times.sort()
-        times += sorted(as_of_s + 60 + int(rng.random() * FUTURE_WINDOW_DAYS * DAY) for _ in range(n_future))
+        times += sorted(
+            as_of_s + 60 + int(rng.random() * FUTURE_WINDOW_DAYS * DAY) for _ in range(n_future)
+        )
 
         spend = 0.0
         last_open = None
         for t in times:
-            session_platform = platform if rng.random() < 0.85 else rng.choice(("ios", "android", "web"))
-            opened, spent = self.session(ext_id, t, session_platform, interests, cart_p, buy_p, whale, bool(is_vip))
+            session_platform = (
+                platform if rng.random() < 0.85 else rng.choice(("ios", "android", "web"))
+            )
+            opened, spent = self.session(
+                ext_id, t, session_platform, interests, cart_p, buy_p, whale, bool(is_vip)
+            )
             if opened <= as_of_s:
                 last_open = opened
                 spend += spent
@@ -334,8 +345,10 @@ class _Generator:
             return
 
         # Attributes that follow from behaviour.
-        if last_open is None:
-            last_open = end if signup_s is None or end > signup_s else None
+        if last_open is None:  # no visit in the window: last seen some time before it ended
+            born = signup_s if signup_s is not None else self.window_start - 365 * DAY
+            if end - 3600 > born:
+                last_open = born + int(rng.random() * (end - 3600 - born))
         last_seen_ms = None
         if last_open is not None and rng.random() >= 0.02:
             last_seen_ms = last_open * 1000 + int(rng.random() * 1000)
@@ -343,20 +356,22 @@ class _Generator:
         membership = None
         if rng.random() < (0.8 if is_vip else 0.25):
             membership = as_of_s + int((rng.random() * 485 - 120) * DAY)
-        self.users.append((
-            ext_id,
-            country,
-            age,
-            is_vip,
-            _ts(signup_s) if signup_s is not None else None,
-            last_seen_ms,
-            interests,
-            self.profile(spend, bool(is_vip), home, city[0]),
-            self.email(home, domains),
-            location[0],
-            location[1],
-            _ts(membership) if membership is not None else None,
-        ))
+        self.users.append(
+            (
+                ext_id,
+                country,
+                age,
+                is_vip,
+                _ts(signup_s) if signup_s is not None else None,
+                last_seen_ms,
+                interests,
+                self.profile(spend, bool(is_vip), home, city[0]),
+                self.email(home, domains),
+                location[0],
+                location[1],
+                _ts(membership) if membership is not None else None,
+            )
+        )
 
     def interests(self) -> list[str] | None:
         rng = self.rng
@@ -446,18 +461,37 @@ class _Generator:
         whale: bool,
         vip: bool,
     ) -> tuple[int, float]:
-        """One visit: open, search, view, maybe cart, checkout and buy. Returns (open time, spend)."""
+        """One visit: open, search, view, maybe cart, check out, buy. Returns (opened, spent)."""
         rng = self.rng
         js = self.js
         events = self.events
         r = rng.random()
         if r < 0.07 and platform != "web":
             campaign = f"cmp_{int(rng.random() * 40):03d}"
-            events.append((t, ext_id, "push_opened", platform, js(("push", campaign), {"campaign_id": campaign})))
+            events.append(
+                (
+                    t,
+                    ext_id,
+                    "push_opened",
+                    platform,
+                    js(("push", campaign), {"campaign_id": campaign}),
+                )
+            )
             t += 2
         elif r < 0.11:
             campaign = f"cmp_{int(rng.random() * 40):03d}"
-            events.append((t, ext_id, "email_clicked", "web", js(("mail", campaign), {"campaign_id": campaign, "link": "https://shop.example/deals"})))
+            events.append(
+                (
+                    t,
+                    ext_id,
+                    "email_clicked",
+                    "web",
+                    js(
+                        ("mail", campaign),
+                        {"campaign_id": campaign, "link": "https://shop.example/deals"},
+                    ),
+                )
+            )
             platform = "web"
             t += 5
         if platform == "web":
@@ -485,36 +519,79 @@ class _Generator:
             t += 10 + int(rng.random() * 90)
             p = pool[int(rng.random() * len(pool))]
             viewed.append(p)
-            events.append((t, ext_id, "product_viewed", platform, js(
-                ("v", p.product_id),
-                {"product_id": p.product_id, "category": p.category, "brand": p.brand, "price": p.list_price},
-            )))
+            events.append(
+                (
+                    t,
+                    ext_id,
+                    "product_viewed",
+                    platform,
+                    js(
+                        ("v", p.product_id),
+                        {
+                            "product_id": p.product_id,
+                            "category": p.category,
+                            "brand": p.brand,
+                            "price": p.list_price,
+                        },
+                    ),
+                )
+            )
         if viewed and rng.random() < 0.06:
             p = viewed[-1]
             t += 3
-            events.append((t, ext_id, "wishlist_added", platform, js(("w", p.product_id), {"product_id": p.product_id})))
+            events.append(
+                (
+                    t,
+                    ext_id,
+                    "wishlist_added",
+                    platform,
+                    js(("w", p.product_id), {"product_id": p.product_id}),
+                )
+            )
         if not viewed or rng.random() >= cart_p:
             return opened, 0.0
 
         cart: list[tuple[_Product, int]] = []
-        for p in viewed[-(1 + (rng.random() < 0.3)):]:
+        for p in viewed[-(1 + (rng.random() < 0.3)) :]:
             if whale:
                 qty = 1 + int(rng.random() * 4)
             else:
                 qty = 1 if rng.random() < 0.82 else 2 if rng.random() < 0.8 else 3
             t += 5 + int(rng.random() * 60)
             cart.append((p, qty))
-            events.append((t, ext_id, "add_to_cart", platform, js(
-                ("c", p.product_id, qty), {"product_id": p.product_id, "quantity": qty}
-            )))
+            events.append(
+                (
+                    t,
+                    ext_id,
+                    "add_to_cart",
+                    platform,
+                    js(("c", p.product_id, qty), {"product_id": p.product_id, "quantity": qty}),
+                )
+            )
         if rng.random() >= 0.55:
             if rng.random() < 0.2:
                 t += 30 + int(rng.random() * 600)
-                events.append((t, ext_id, "cart_emptied", platform, js(("e", len(cart)), {"items": len(cart)})))
+                events.append(
+                    (
+                        t,
+                        ext_id,
+                        "cart_emptied",
+                        platform,
+                        js(("e", len(cart)), {"items": len(cart)}),
+                    )
+                )
             return opened, 0.0
         t += 20 + int(rng.random() * 300)
         value = sum(p.list_price * q for p, q in cart)
-        events.append((t, ext_id, "checkout_started", platform, json.dumps({"cart_value": value, "items": len(cart)})))
+        events.append(
+            (
+                t,
+                ext_id,
+                "checkout_started",
+                platform,
+                json.dumps({"cart_value": value, "items": len(cart)}),
+            )
+        )
         if rng.random() >= buy_p:
             return opened, 0.0
         t += 30 + int(rng.random() * 240)
@@ -539,7 +616,9 @@ def _ts(seconds: int) -> datetime:
     return _EPOCH + timedelta(seconds=seconds)
 
 
-def generate_demo(users: int = 5000, seed: int = 42, as_of: datetime | None = None) -> list[DemoTable]:
+def generate_demo(
+    users: int = 5000, seed: int = 42, as_of: datetime | None = None
+) -> list[DemoTable]:
     """Build the four demo tables: users, events, purchases, products.
 
     The same (users, seed, as_of) always gives identical tables. `as_of` (naive UTC;
