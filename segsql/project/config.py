@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
 from segsql.errors import Location, ProjectError, UsageError
+from segsql.project.templating import EnvVars
 from segsql.project.yaml_lines import key_line, plain
 
 PROJECT_FILE = "segsql_project.yml"
@@ -114,8 +118,27 @@ def find_profiles_file(root: Path, profiles_dir: Path | None) -> Path:
     raise UsageError(f"no profiles.yml found in {where}", hint="create one (see `segsql init`) or pass --profiles-dir")
 
 
-def parse_target(data: Any, loc: Location, profile: str, target: str | None, secrets: frozenset[str]) -> Target:
-    """Pick the profile and target (`--target` or the profile's default) and validate it."""
+def _render_settings(outputs: Any, name: str, loc: Location, env: SandboxedEnvironment) -> tuple[dict[str, Any], frozenset[str]]:
+    """Render the Jinja in the chosen target's values only (as dbt does): other targets'
+    `env_var` calls need not be set. Returns the settings and the env_var values to redact."""
+    env_vars = EnvVars()
+    target_node = outputs[name]
+    settings: dict[str, Any] = {}
+    for key, value in plain(target_node).items():
+        if isinstance(value, str) and ("{{" in value or "{%" in value):
+            where = loc.at(key_line(target_node, key))
+            try:
+                value = env.from_string(value).render(env_var=env_vars)
+            except ProjectError as err:
+                raise ProjectError(err.message, where, err.hint) from None
+            except jinja2.TemplateError as err:
+                raise ProjectError(f"Jinja error in profile value `{key}`: {err}", where, "fix the template") from None
+        settings[key] = value
+    return settings, frozenset(env_vars.secrets)
+
+
+def parse_target(data: Any, loc: Location, profile: str, target: str | None, env: SandboxedEnvironment) -> Target:
+    """Pick the profile and target (`--target` or the profile's default), render and validate it."""
     _expect(isinstance(data, dict), "profiles.yml must be a mapping of profile names", loc, "see SPEC section 1")
     if profile not in data:
         raise ProjectError(
@@ -133,9 +156,9 @@ def parse_target(data: Any, loc: Location, profile: str, target: str | None, sec
             f"target {name!r} not found in profile {profile!r}",
             hint=f"use one of: {', '.join(map(str, outputs))}",
         )
-    settings = plain(outputs[name])
     tloc = loc.at(key_line(outputs, str(name)))
-    _expect(isinstance(settings, dict), f"target {name!r} must be a mapping", tloc, "add type: duckdb and its settings")
+    _expect(isinstance(outputs[name], dict), f"target {name!r} must be a mapping", tloc, "add type: duckdb and its settings")
+    settings, secrets = _render_settings(outputs, str(name), loc, env)
     kind = settings.get("type")
     _expect(kind in ENGINE_TYPES, f"target {name!r} has type {kind!r}", tloc, f"use one of {', '.join(ENGINE_TYPES)}")
     if kind == "snowflake":

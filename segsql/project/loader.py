@@ -106,11 +106,9 @@ def load_project(
     loaded_target = None
     if need_target:
         profiles_file = find_profiles_file(root, profiles_dir)
-        profiles_env = make_environment(profiles_file.parent)
-        profile_vars = EnvVars()
-        text = render_file(profiles_env, profiles_file.parent, profiles_file, {"env_var": profile_vars})
         loc = Location(relative_file(profiles_file, root))
-        loaded_target = parse_target(parse_yaml(text, loc), loc, config.profile, target, frozenset(profile_vars.secrets))
+        raw = parse_yaml(profiles_file.read_text(encoding="utf-8"), loc)
+        loaded_target = parse_target(raw, loc, config.profile, target, make_environment(profiles_file.parent))
 
     models = root / MODELS_DIR
     sources_path = models / SOURCES_FILE

@@ -10,8 +10,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-_out = Console(soft_wrap=True, highlight=False)
-_err = Console(stderr=True, soft_wrap=True, highlight=False)
+_PIPE_WIDTH = 200  # rich assumes 80 columns when not on a terminal; logs and CI deserve full names
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console bound to the current stream (tests swap sys.stdout), wide when piped."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else _PIPE_WIDTH
+    return Console(file=stream, soft_wrap=True, highlight=False, width=width)
 
 
 def print_json(data: Any) -> None:
@@ -24,11 +30,11 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
         table.add_column(column)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    _out.print(table)
+    _console().print(table)
 
 
 def print_text(text: str) -> None:
-    _out.print(text, markup=False)
+    _console().print(text, markup=False)
 
 
 def print_sql(sql: str) -> None:
@@ -36,9 +42,9 @@ def print_sql(sql: str) -> None:
 
 
 def print_error(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False) if "[" not in message else _err.print("error: " + message, markup=False)
+    _console(stderr=True).print("error: " + message, markup=False, style="bold red" if sys.stderr.isatty() else None)
 
 
 def status(message: str) -> None:
     """Progress lines go to stderr so stdout stays clean for --format json."""
-    _err.print(message, markup=False)
+    _console(stderr=True).print(message, markup=False)
