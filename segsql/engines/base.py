@@ -14,8 +14,6 @@ from sqlglot import exp
 
 from segsql.errors import RunFailure, UsageError
 
-LOGICAL_TYPES = ("VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN", "TIMESTAMP", "JSON", "VARCHAR[]")
-
 
 class EngineError(RunFailure):
     """The engine rejected a statement or the connection failed (message redacted)."""
@@ -49,7 +47,8 @@ class Adapter:
         raise NotImplementedError
 
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Create-or-replace `table` with `columns` (logical types) and insert `rows`."""
+        """Create-or-replace `table` and insert `rows`. Column types are logical: VARCHAR, BIGINT,
+        DOUBLE, BOOLEAN, TIMESTAMP (naive UTC), TIMESTAMPTZ, JSON (text) and VARCHAR[]."""
         raise NotImplementedError
 
     def close(self) -> None:

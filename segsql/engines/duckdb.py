@@ -13,7 +13,7 @@ from sqlglot import exp
 
 from segsql.engines.base import Adapter, EngineError
 
-_DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
+_DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
 
 
 def _json_default(value: Any) -> str:

@@ -16,7 +16,7 @@ from sqlglot import exp
 from segsql.engines.base import Adapter, EngineError
 from segsql.errors import UsageError
 
-_SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
+_SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
 _CONNECT_KEYS = ("account", "user", "password", "role", "warehouse", "database", "schema", "authenticator", "token", "host", "port", "protocol")
 _CHUNK = 500
 
@@ -90,8 +90,8 @@ class SnowflakeAdapter(Adapter):
                 col = exp.column(f"c{i}", table="v")
                 if kind in ("JSON", "VARCHAR[]"):
                     projections.append(exp.func("PARSE_JSON", col))
-                elif kind == "TIMESTAMP":
-                    projections.append(exp.cast(col, exp.DataType.build("TIMESTAMP_NTZ", dialect="snowflake")))
+                elif kind in ("TIMESTAMP", "TIMESTAMPTZ"):
+                    projections.append(exp.cast(col, exp.DataType.build(_SF_TYPES[kind], dialect="snowflake")))
                 else:
                     projections.append(col)
             self.execute(exp.insert(exp.select(*projections).from_(values), target))
@@ -108,7 +108,7 @@ def _literal(value: Any, kind: str) -> exp.Expression:
         return exp.null()
     if kind == "VARCHAR[]":
         return exp.Literal.string(json.dumps(list(value)))
-    if kind == "TIMESTAMP":
+    if kind in ("TIMESTAMP", "TIMESTAMPTZ"):
         return exp.Literal.string(value.isoformat(sep=" "))
     if kind == "BOOLEAN":
         return exp.Boolean(this=bool(value))

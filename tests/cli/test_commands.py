@@ -115,3 +115,43 @@ def test_selection_grammar(tmp_path: Path) -> None:
     assert names("--select", "base+") == ["base", "derived"]
     assert names("--select", "+derived") == ["base", "derived"]
     assert names("--select", "path:models/segments", "--exclude", "korean_vips") == ["base", "derived"]
+
+
+PROFILE_WITH_PROD = """
+segsql:
+  target: dev
+  outputs:
+    dev: {type: duckdb, path: "{{ env_var('SEGSQL_TEST_DB_PATH', 'from_default.duckdb') }}", schema: main}
+    prod:
+      type: snowflake
+      account: "{{ env_var('SEGSQL_TEST_UNSET_ACCOUNT') }}"
+      user: "{{ env_var('SEGSQL_TEST_UNSET_USER') }}"
+"""
+
+
+def test_only_the_chosen_target_is_rendered(tmp_path: Path, monkeypatch) -> None:
+    root = _demo(tmp_path)
+    (root / "profiles.yml").write_text(PROFILE_WITH_PROD)
+    monkeypatch.delenv("SEGSQL_TEST_UNSET_ACCOUNT", raising=False)
+    assert run_cli("--project-dir", str(root), "seed", "--demo", "--users", "50").code == 0
+    assert (root / "from_default.duckdb").is_file()
+    prod = run_cli("--project-dir", str(root), "--target", "prod", "run")
+    assert prod.code == 2 and "SEGSQL_TEST_UNSET_ACCOUNT" in prod.err and "profiles.yml:8" in prod.err
+
+
+def test_profiles_dir_and_home_lookup(tmp_path: Path, monkeypatch) -> None:
+    root = _demo(tmp_path)
+    profiles = (root / "profiles.yml").read_text()
+    (root / "profiles.yml").unlink()
+    elsewhere = tmp_path / "conf"
+    elsewhere.mkdir()
+    (elsewhere / "profiles.yml").write_text(profiles.replace("path: shop.duckdb", f"path: {root / 'shop.duckdb'}"))
+    assert run_cli("--project-dir", str(root), "--profiles-dir", str(elsewhere), "run", "--dry-run").code == 0
+    home = tmp_path / "home"
+    (home / ".segsql").mkdir(parents=True)
+    (home / ".segsql" / "profiles.yml").write_text((elsewhere / "profiles.yml").read_text())
+    monkeypatch.setenv("HOME", str(home))
+    assert run_cli("--project-dir", str(root), "run", "--dry-run").code == 0
+    monkeypatch.setenv("HOME", str(tmp_path / "nowhere"))
+    missing = run_cli("--project-dir", str(root), "run")
+    assert missing.code == 2 and "no profiles.yml found" in missing.err
