@@ -9,7 +9,9 @@ operator is one small function.
 
 Value model. Every attribute value is first normalised to one Python value per type,
 or ``None`` when it is missing (NULL, absent JSON key, user absent from the users
-table, JSON value of the wrong JSON type for the declared type):
+table, JSON value of the wrong JSON type for the declared type - typing inside JSON is
+strict, README "Object paths": only a JSON string is a string, only a JSON number a
+number, only true/false a boolean, only an ISO string a time):
 
 ========  =====================================================================
 string    ``str``
@@ -218,8 +220,9 @@ def to_utc(value: Any, unit: str | None = None) -> datetime | None:
 
 
 def json_scalar_text(value: Any) -> str | None:
-    """The text form of a JSON scalar read as a string: "5", "5.5", "true"; None for
-    objects, arrays and null (wrong JSON type for a string)."""
+    """The text form of a scalar: "5", "5.5", "true"; None for objects, arrays and null.
+    Used for filter values that YAML typed (`equals: 5` on a string attribute) and for
+    array elements - not for JSON paths typed string, which are strict."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):

@@ -37,8 +37,9 @@ object text).
 some after as_of), product_id ``str``, price ``float``, quantity ``int``.
 
 The ``profile`` JSON deliberately holds absent keys, JSON null, '' and values of the
-wrong JSON type (``"points": "abc"`` or ``"18"``, ``"vip": "true"``, ``"tier": 5``,
-``"tier": {"a": 1}``), see PROFILE_* below.
+wrong JSON type, which count as missing (README "Object paths", strict typing):
+``"points": "abc"`` or ``"18"``, ``"vip": "true"`` or ``1``, ``"tier": 5`` / ``5.5`` /
+``true`` / ``{"a": 1}`` / ``["gold"]``, ``"addr": "not an object"``; see PROFILE_* below.
 
 Filters use every operator of SPEC 3.2 for every type, dotted paths into ``profile``
 (string by default, ``type: number`` / ``type: boolean``), ``or_missing`` beside positive

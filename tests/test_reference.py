@@ -549,23 +549,29 @@ def test_epoch_seconds_and_epoch_millis_time_columns() -> None:
 # 3.3 object paths
 
 
-def test_object_path_defaults_to_string_and_reads_json_scalars_as_text() -> None:
+def test_object_path_defaults_to_string_and_only_json_strings_are_strings() -> None:
+    """README "Object paths": typing is strict, so 5, 5.5, true, {...}, [...] under a
+    string path are missing (not "5", "5.5", "true")."""
     users = [
         user("gold", profile='{"tier": "gold"}'),
+        user("five", profile='{"tier": "5"}'),
         user("int", profile='{"tier": 5}'),
         user("float", profile='{"tier": 5.5}'),
         user("bool", profile='{"tier": true}'),
         user("object", profile='{"tier": {"a": 1}}'),
         user("array", profile='{"tier": ["gold"]}'),
         user("null", profile='{"tier": null}'),
+        user("empty", profile='{"tier": ""}'),
     ]
     assert members({"attribute": "profile.tier", "equals": "gold"}, users) == {"gold"}
     assert members({"attribute": "profile.tier", "type": "string", "equals": "5"}, users) \
-        == {"int"}
-    assert members({"attribute": "profile.tier", "equals": "5.5"}, users) == {"float"}
-    assert members({"attribute": "profile.tier", "equals": "true"}, users) == {"bool"}
+        == {"five"}
+    assert members({"attribute": "profile.tier", "in": ["5.5", "true", "false"]}, users) \
+        == set()
     assert members({"attribute": "profile.tier", "exists": False}, users) \
-        == {"object", "array", "null"}
+        == {"int", "float", "bool", "object", "array", "null", "empty"}
+    assert members({"attribute": "profile.tier", "not_equals": "gold"}, users) \
+        == {"five", "int", "float", "bool", "object", "array", "null", "empty"}
 
 
 def test_object_path_wrong_json_type_counts_as_missing() -> None:

@@ -161,10 +161,8 @@ class SegmentCompiler:
         """One row per user in any of `names`, with one boolean column per segment: the fused form."""
         ctes: dict[str, exp.Query] = {}
         select = self._rows(names, ctes).select(exp.column(ID_COLUMN, table=ID_ROW))
-        predicates = []
         for name in names:
-            predicate = self.predicate(name)
-            predicates.append(predicate.copy())
-            select = select.select(exp.alias_(predicate, flag_name(name)))
-        select = select.where(exp.or_(*(exp.paren(p) for p in predicates)))
-        return self._with_ctes(select, ctes)
+            select = select.select(exp.alias_(self.predicate(name), flag_name(name)))
+        any_flag = exp.or_(*(exp.column(flag_name(n), table="f") for n in names))
+        outer = exp.select(exp.Star()).from_(select.subquery("f")).where(any_flag)
+        return self._with_ctes(outer, ctes)
