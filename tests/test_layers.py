@@ -11,7 +11,7 @@ ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "project": {"errors"},
     "definitions": {"errors", "project"},
-    "compiler": {"errors", "project", "definitions"},
+    "compiler": {"errors", "project", "definitions", "planner"},
     "planner": {"errors", "project", "definitions"},
     "engines": {"errors"},
     "run": {"errors", "project", "definitions", "compiler", "planner", "engines", "run"},

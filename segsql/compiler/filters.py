@@ -11,17 +11,21 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.conditions import ConditionCompiler, Typed, two_valued
 from segsql.compiler.dialects import lit
 from segsql.definitions.filters import (
     AllOf,
     AnyOf,
     AttributeFilter,
+    BehaviourFilter,
     Filter,
     Near,
     Not,
     RandomBucket,
+    RfmFilter,
     SegmentRef,
+    SequenceFilter,
 )
 from segsql.definitions.sources import Sources
 
@@ -43,6 +47,7 @@ class FilterCompiler:
         segment_flag: Callable[[str], exp.Expression],
         users_row: str,
         id_row: str,
+        behaviour: BehaviourCompiler,
     ):
         self.conditions = conditions
         self.rules = conditions.rules
@@ -51,6 +56,7 @@ class FilterCompiler:
         self.segment_flag = segment_flag
         self.users_row = users_row
         self.id_row = id_row
+        self.behaviour = behaviour
 
     def compile(self, node: Filter) -> exp.Expression:
         method = getattr(self, f"compile_{_snake(type(node).__name__)}")
@@ -77,6 +83,15 @@ class FilterCompiler:
     def compile_random_bucket(self, node: RandomBucket) -> exp.Expression:
         bucket = self.rules.bucket(self.id_column(), self.bucket_salt)
         return self.conditions.condition(Typed(bucket, "number"), node.condition)
+
+    def compile_behaviour_filter(self, node: BehaviourFilter) -> exp.Expression:
+        return self.behaviour.compile_behaviour(node)
+
+    def compile_sequence_filter(self, node: SequenceFilter) -> exp.Expression:
+        return self.behaviour.compile_sequence(node)
+
+    def compile_rfm_filter(self, node: RfmFilter) -> exp.Expression:
+        return self.behaviour.compile_rfm(node)
 
     def compile_near(self, node: Near) -> exp.Expression:
         users = self.sources.users

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from sqlglot import exp
 
+from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.conditions import ConditionCompiler
 from segsql.compiler.dialects import DialectRules, lit, rules_for
 from segsql.compiler.filters import ID_COLUMN, FilterCompiler
@@ -20,6 +21,7 @@ from segsql.compiler.sql_segments import parse_sql_segment, replace_refs
 from segsql.definitions.project import Definitions
 from segsql.definitions.sources import Column
 from segsql.errors import ProjectError
+from segsql.planner import SharedSteps
 
 UNIVERSE = "__universe"
 ID_ROW, USERS_ROW = "v", "u"
@@ -48,6 +50,12 @@ class SegmentCompiler:
         self.as_of = as_of
         self.conditions = ConditionCompiler(self.rules, as_of)
         self._sql_cache: dict[str, exp.Query] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        """Each top-level query gets its own shared steps, so a segment alone stays readable."""
+        self.steps = SharedSteps()
+        self.behaviour = BehaviourCompiler(self.conditions, self.defs.sources, self.defs.config.timezone, self.steps, self.dialect)
 
     # -- the universe -----------------------------------------------------------------------
     def _ids_from(self, table: str, id_column: str, time: Column | None) -> exp.Select:
@@ -108,7 +116,7 @@ class SegmentCompiler:
         if seg.sql is not None:
             return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=self._sql_alias(name)), expression=exp.null()))
         assert seg.where is not None
-        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW)
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour)
         return compiler.compile(seg.where)
 
     def _flag(self, name: str) -> exp.Expression:
@@ -119,15 +127,21 @@ class SegmentCompiler:
 
     # -- whole queries --------------------------------------------------------------------------
     def _rows(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> exp.Select:
-        """FROM the universe, joined to users and to the SQL segments `names` need."""
+        """FROM the universe, joined to users, shared scans and passes, and SQL segments.
+
+        Call it after compiling the predicates: they register the scans and passes it joins.
+        """
         select = exp.select().from_(exp.alias_(exp.to_table(UNIVERSE), ID_ROW, table=True))
         users = self.defs.sources.users
         if users is not None:
             on = exp.EQ(this=self.rules.to_text(exp.column(users.id, table=USERS_ROW)), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.alias_(source_table(users.table, self.dialect), USERS_ROW, table=True), on=on, join_type="left")
+        joined = [scan.alias for scan in self.steps.scans.values()]
+        joined += [alias for alias, _ in self.steps.passes.values() if not alias.startswith("__seq_rows")]
         for name in self.sql_joins_needed(names):
-            alias = self._sql_alias(name)
             self._register_sql_cte(name, ctes)
+            joined.append(self._sql_alias(name))
+        for alias in joined:
             on = exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.to_table(alias), on=on, join_type="left")
         return select
@@ -143,26 +157,42 @@ class SegmentCompiler:
         ctes[alias] = ids.where(exp.not_(exp.Is(this=exp.column(ID_COLUMN, table="q"), expression=exp.null())))
 
     def _members(self, name: str, ctes: dict[str, exp.Query]) -> exp.Select:
-        select = self._rows([name], ctes).select(exp.column(ID_COLUMN, table=ID_ROW))
-        return select.where(self.predicate(name))
+        predicate = self.predicate(name)
+        return self._rows([name], ctes).select(exp.column(ID_COLUMN, table=ID_ROW)).where(predicate)
 
     def _with_ctes(self, select: exp.Select, ctes: dict[str, exp.Query]) -> exp.Select:
+        """Attach CTEs in dependency order: universe, shared passes and scans, SQL segments."""
         select = select.with_(UNIVERSE, as_=self.universe())
+        passes = list(self.steps.passes.values())
+        for alias, query in passes:
+            if alias.startswith("__seq_rows"):
+                select = select.with_(alias, as_=query)
+        for source, scan in self.steps.scans.items():
+            select = select.with_(scan.alias, as_=self.behaviour.scan_query(source))
+        for alias, query in passes:
+            if not alias.startswith("__seq_rows"):
+                select = select.with_(alias, as_=query)
         for alias, query in ctes.items():
             select = select.with_(alias, as_=query)
         return select
 
     def members(self, name: str) -> exp.Select:
         """SELECT the external ids of one segment's members (for compile, show, SQL refs)."""
+        self._reset()
         ctes: dict[str, exp.Query] = {}
         return self._with_ctes(self._members(name, ctes), ctes)
 
     def flags(self, names: list[str]) -> exp.Select:
         """One row per user in any of `names`, with one boolean column per segment: the fused form."""
+        self._reset()
         ctes: dict[str, exp.Query] = {}
-        select = self._rows(names, ctes).select(exp.column(ID_COLUMN, table=ID_ROW))
-        for name in names:
-            select = select.select(exp.alias_(self.predicate(name), flag_name(name)))
+        predicates = [exp.alias_(self.predicate(name), flag_name(name)) for name in names]
+        select = self._rows(names, ctes).select(exp.column(ID_COLUMN, table=ID_ROW), *predicates)
         any_flag = exp.or_(*(exp.column(flag_name(n), table="f") for n in names))
         outer = exp.select(exp.Star()).from_(select.subquery("f")).where(any_flag)
         return self._with_ctes(outer, ctes)
+
+    def plan(self, names: list[str]) -> list[str]:
+        """What one fused query over `names` computes (for --dry-run and explain)."""
+        self.flags(names)
+        return self.steps.describe()

@@ -79,7 +79,6 @@ class Near:
     location: Location
 
 
-Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | RandomBucket | Near
 
 
 def walk(node: Filter) -> list[Filter]:
@@ -91,3 +90,98 @@ def walk(node: Filter) -> list[Filter]:
     elif isinstance(node, Not):
         out.extend(walk(node.child))
     return out
+
+
+# -- behaviour (SPEC 3.4–3.7) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window; `last_days`/`last_hours` are resolved against `as_of` by the compiler.
+
+    kind is "last_days" (from 00:00 of day N in the project time zone), "last_hours", or
+    "range" ([since, until), either open). Every window also ends at `as_of`.
+    """
+
+    kind: str
+    amount: float = 0
+    since: Any = None
+    until: Any = None
+
+
+@dataclass(frozen=True)
+class RowCondition:
+    """A `where:` condition on one event or purchase row: a JSON property or a real column."""
+
+    value: ValueRef
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class CatalogCondition:
+    """True when the catalog has a row with this key that satisfies the attribute filters."""
+
+    catalog: str
+    key: ValueRef
+    filters: tuple[Filter, ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An aggregate over matching occurrences, compared with `condition`.
+
+    kind: count, sum, avg, min, max, count_distinct, first, last, revenue.
+    """
+
+    kind: str
+    condition: Condition
+    value: ValueRef | None = None
+
+
+@dataclass(frozen=True)
+class BehaviourFilter:
+    """An event filter (SPEC 3.4) or a purchase filter (3.5) over its source table.
+
+    `names` holds event names (or product ids for purchases); None means any.
+    """
+
+    source: str
+    names: tuple[str, ...] | None
+    where: tuple[RowCondition | CatalogCondition, ...]
+    window: Window | None
+    measures: tuple[Measure, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class SequenceStep:
+    names: tuple[str, ...]
+    where: tuple[RowCondition | CatalogCondition, ...]
+    within_previous_s: float | None = None
+    after_previous_s: float | None = None
+
+
+@dataclass(frozen=True)
+class SequenceFilter:
+    """Ordered behaviour (SPEC 3.6)."""
+
+    steps: tuple[SequenceStep, ...]
+    window: Window | None
+    max_span_s: float | None
+    then_not: SequenceStep | None
+    then_not_s: float | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class RfmFilter:
+    """RFM scores over purchases in a window (SPEC 3.7); omitted parts are not tested."""
+
+    recency: Condition | None
+    frequency: Condition | None
+    monetary: Condition | None
+    window: Window
+    location: Location
+
+
+Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | RandomBucket | Near | BehaviourFilter | SequenceFilter | RfmFilter

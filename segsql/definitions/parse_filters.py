@@ -25,12 +25,13 @@ from segsql.definitions.operators import (
     OperatorValueError,
     parse_value,
 )
+from segsql.definitions.parse_behaviour import parse_behaviour, parse_rfm, parse_sequence
 from segsql.definitions.reader import Node
-from segsql.definitions.sources import Sources
+from segsql.definitions.sources import Column, Sources
 from segsql.errors import Location, ProjectError
 
-FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "random_bucket", "near")
-PLANNED_KINDS = ("event", "purchase", "sequence", "rfm", "funnel")
+FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "random_bucket", "near", "event", "purchase", "sequence", "rfm")
+PLANNED_KINDS = ("funnel",)
 
 
 @dataclass(frozen=True)
@@ -71,26 +72,36 @@ def parse_condition(node: Node, kind: str, ctx: FilterContext, subject: str, ext
     return Condition(NEGATIVE_TWINS.get(op, op), value, negated, or_missing)
 
 
-def _attribute_ref(node: Node, ctx: FilterContext) -> ValueRef:
+def _attribute_ref(node: Node, attributes: dict[str, Column], owner: str) -> ValueRef:
+    """Resolve `attribute: name` (or a dotted path into an object attribute) of `owner`."""
     name = node.string("attribute", required=True) or ""
-    users = ctx.sources.users
-    if users is None:
-        raise node.fail("attribute filters need a users source", "declare `users:` in models/sources.yml", "attribute")
-    if name in users.attributes:
+    if name in attributes:
         if node.has("type"):
-            raise node.fail(f"`type:` is only for paths into object attributes, {name!r} is declared as {users.attributes[name].type}", "drop `type:`", "type")
-        col = users.attributes[name]
+            raise node.fail(f"`type:` is only for paths into object attributes, {name!r} is declared as {attributes[name].type}", "drop `type:`", "type")
+        col = attributes[name]
         if col.type == "object":
             raise node.fail(f"attribute {name!r} is an object", f"filter a path inside it, e.g. attribute: {name}.<key>", "attribute")
         return ValueRef(name, col.column, col.type, (), col.unit)
     head, _, rest = name.partition(".")
-    if rest and head in users.attributes and users.attributes[head].type == "object":
+    if rest and head in attributes and attributes[head].type == "object":
         kind = node.string("type", "string") or "string"
         if kind not in OPERATORS:
             raise node.fail(f"unknown type {kind!r} for path {name!r}", f"use one of: {', '.join(OPERATORS)}", "type")
-        return ValueRef(name, users.attributes[head].column, kind, tuple(rest.split(".")))
-    known = ", ".join(sorted(users.attributes)) or "none declared"
-    raise node.fail(f"unknown attribute {name!r}", f"declare it under users.attributes in models/sources.yml (known: {known})", "attribute")
+        return ValueRef(name, attributes[head].column, kind, tuple(rest.split(".")))
+    known = ", ".join(sorted(attributes)) or "none declared"
+    where = "users.attributes" if owner == "users" else f"the attributes of {owner}"
+    raise node.fail(f"unknown attribute {name!r}", f"declare it under {where} in models/sources.yml (known: {known})", "attribute")
+
+
+def _attribute_filter(node: Node, attributes: dict[str, Column], owner: str, ctx: FilterContext) -> AttributeFilter:
+    ref = _attribute_ref(node, attributes, owner)
+    node.what = f"attribute filter on {ref.name!r}"
+    return AttributeFilter(ref, parse_condition(node, ref.type, ctx, f"attribute {ref.name!r}", ("attribute", "type")), node.loc)
+
+
+def parse_attribute_filters(node: Node, key: str, attributes: dict[str, Column], ctx: FilterContext, owner: str) -> tuple[AttributeFilter, ...]:
+    """A list of attribute filters over a catalog's attributes (ANDed)."""
+    return tuple(_attribute_filter(Node(item, loc, "catalog filter"), attributes, owner, ctx) for item, loc in node.items(key, "attribute filter"))
 
 
 def _children(node: Node, key: str, ctx: FilterContext) -> tuple[Filter, ...]:
@@ -116,12 +127,18 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
             return Not(parse_filter(node.raw("not"), node.line("not"), ctx), node.loc)
         cls = AllOf if kind == "all" else AnyOf
         return cls(_children(node, kind, ctx), node.loc)
+    if kind in ("event", "purchase"):
+        return parse_behaviour(node, kind, ctx)
+    if kind == "sequence":
+        return parse_sequence(node, ctx)
+    if kind == "rfm":
+        return parse_rfm(node, ctx)
     if kind in PLANNED_KINDS:
-        raise node.fail(f"`{kind}` filters are not available in this version of segsql", "use attribute, segment, random_bucket or near filters", kind)
+        raise node.fail(f"`{kind}` filters are not available in this version of segsql", "use attribute, segment, behaviour or other filters", kind)
     if kind == "attribute":
-        ref = _attribute_ref(node, ctx)
-        node.what = f"attribute filter on {ref.name!r}"
-        return AttributeFilter(ref, parse_condition(node, ref.type, ctx, f"attribute {ref.name!r}", ("attribute", "type")), node.loc)
+        if ctx.sources.users is None:
+            raise node.fail("attribute filters need a users source", "declare `users:` in models/sources.yml", "attribute")
+        return _attribute_filter(node, ctx.sources.users.attributes, "users", ctx)
     if kind == "segment":
         node.check_keys(["segment"])
         return SegmentRef(node.string("segment", required=True) or "", node.loc)
