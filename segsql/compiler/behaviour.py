@@ -103,7 +103,7 @@ class BehaviourCompiler:
         for f in cond.filters:
             keys = keys.where(self.conditions.condition(self.conditions.value(f.value, "c"), f.condition))
         key = self.conditions.value(cond.key, row).sql
-        return two_valued(exp.In(this=key, query=keys))
+        return two_valued(key.isin(query=keys))
 
     def occurrence(self, source: str, names: tuple[str, ...] | None, where: tuple[RowCondition | CatalogCondition, ...], window: Window | None, row: str = ROW) -> exp.Expression:
         """True for a row that counts: the right name, inside the window, every `where` true."""
