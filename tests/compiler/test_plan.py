@@ -1,0 +1,68 @@
+"""Fused evaluation: the number of scans does not grow with the number of segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlglot import exp
+
+from segsql.compiler import SegmentCompiler
+from segsql.run.session import Options, open_session
+from tests.conftest import write_project
+
+SOURCES = """
+users: {table: main.users, id: external_id, attributes: {country: string}}
+events: {table: main.events, user: external_id, name: event_name, time: occurred_at, properties: properties}
+purchases: {table: main.purchases, user: external_id, time: purchased_at, product: product_id, price: price}
+"""
+KINDS = [
+    "{{event: app_open, within: {{last_days: {n}}}, count: {{gte: 2}}}}",
+    "{{not: {{purchase: any, within: {{last_days: {n}}}}}}}",
+    "{{event: product_viewed, sum: {{property: price, gte: {n}}}}}",
+    "{{event: app_open, last: {{more_than_days_ago: {n}}}}}",
+    "{{purchase: any, revenue: {{gte: {n}}}}}",
+]
+
+
+def _segments(count: int) -> str:
+    lines = ["segments:"]
+    for i in range(count):
+        lines += [f"  - name: s{i}", f"    where: {KINDS[i % len(KINDS)].format(n=i + 1)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _table_reads(query: exp.Expression, table: str) -> int:
+    return sum(1 for t in query.find_all(exp.Table) if t.name == table)
+
+
+@pytest.mark.parametrize("count", [1, 5, 25, 50])
+def test_scans_of_events_stay_constant_as_segments_are_added(tmp_path: Path, count: int) -> None:
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": _segments(count)})
+    session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
+    compiler = SegmentCompiler(session.definitions, "duckdb", session.as_of)
+    query = compiler.flags(sorted(session.definitions.segments))
+    # one read for the universe, one grouped scan for every behavioural measure
+    assert _table_reads(query, "events") == 2
+    assert _table_reads(query, "purchases") == (2 if count > 1 else 1)
+    assert len(compiler.steps.scans["events"].metrics) <= count
+
+
+def test_identical_measures_are_computed_once(tmp_path: Path) -> None:
+    segments = """
+segments:
+  - name: a
+    where: {event: app_open, within: {last_days: 7}, count: {gte: 3}}
+  - name: b
+    where: {event: app_open, within: {last_days: 7}, count: {lt: 10}}
+  - name: c
+    where: [{segment: a}, {segment: b}]
+"""
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": segments})
+    session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
+    compiler = SegmentCompiler(session.definitions, "duckdb", session.as_of)
+    compiler.flags(["a", "b", "c"])
+    assert len(compiler.steps.scans["events"].metrics) == 1
+    plan = compiler.plan(["a", "b", "c"])
+    assert plan == ["scan events: 1 aggregates over app_open, since " + dt.datetime(2026, 11, 15, tzinfo=dt.UTC).isoformat()]
