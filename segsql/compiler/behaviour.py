@@ -9,6 +9,7 @@ A leaf never scans a table itself: it registers the aggregates it needs with the
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -48,7 +49,8 @@ class BehaviourCompiler:
         self.as_of = conditions.as_of
 
     # -- rows of a source ---------------------------------------------------------------------
-    def source(self, name: str):
+    def source(self, name: str) -> Any:
+        """The events or purchases source (both have `table`, `user`, `time`)."""
         return self.sources.events if name == "events" else self.sources.purchases
 
     def time(self, source: str, row: str = ROW) -> exp.Expression:
