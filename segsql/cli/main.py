@@ -110,27 +110,28 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
 
 @cli.command()
 @AS_OF
-@click.option("--full-refresh", is_flag=True, help="Rebuild all derived state.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild all derived state (every run already recomputes from scratch).")
+@click.option("--resync", is_flag=True, help="Re-emit true (or the split group) to CDI for every current member.")
 @click.option("--dry-run", is_flag=True, help="Compute sizes and changes; write nothing.")
 @SELECT
 @EXCLUDE
 @STATE
 @FORMAT
-def run(as_of: str | None, full_refresh: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
+def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
     """Materialize the selected segments."""
     from segsql.run.artifacts import write_json
     from segsql.run.materialize import run_segments
 
     session = _session(as_of)
     names = _selected(session, select, exclude, state)
-    with session.connect() as adapter:
-        result = run_segments(session, adapter, names, dry_run=dry_run)
+    with session.connect() as adapter, output.progress() as step:
+        result = run_segments(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
     write_json(session.target_dir() / "run_results.json", result.as_dict())
     if fmt == "json":
         output.print_json(result.as_dict())
     else:
         rows = [(s.name, s.table, s.size, s.entered, s.exited, s.status, f"{s.seconds:.2f}s") for s in result.segments]
-        title = f"run {result.run_id} as_of {session.project.as_of}" + (" (dry run: nothing written)" if dry_run else "")
+        title = f"run {result.run_id} as_of {session.project.as_of}: {result.cdi_rows} CDI rows" + (" (dry run: nothing written)" if dry_run else "")
         output.print_table(title, ["segment", "table", "size", "entered", "exited", "status", "time"], rows)
         for s in result.segments:
             if s.message:
@@ -157,6 +158,23 @@ def show(name: str, limit: int, as_of: str | None, fmt: str) -> None:
     else:
         output.print_text(f"{name}: {result.size} members at {result.as_of}")
         output.print_table(None, ["external_user_id"], [(m,) for m in result.members])
+
+
+@cli.command()
+@click.argument("name")
+@FORMAT
+def history(name: str, fmt: str) -> None:
+    """Size, entered and exited of a segment over past runs."""
+    from segsql.reports.history import segment_history
+
+    session = _session()
+    _selected(session, (name,), (), None)
+    with session.connect() as adapter:
+        rows = segment_history(adapter, name)
+    if fmt == "json":
+        output.print_json({"segment": name, "runs": [r.as_dict() for r in rows]})
+    else:
+        output.print_table(f"history of {name}", ["as_of", "size", "entered", "exited", "run", "finished"], [(r.as_of, r.size, r.entered, r.exited, r.run_id, r.finished_at) for r in rows])
 
 
 @cli.command(name="ls")

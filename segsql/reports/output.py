@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -48,3 +49,14 @@ def print_error(message: str) -> None:
 def status(message: str) -> None:
     """Progress lines go to stderr so stdout stays clean for --format json."""
     _console(stderr=True).print(message, markup=False)
+
+
+@contextlib.contextmanager
+def progress() -> Iterator[Callable[[str], None]]:
+    """A spinner on a terminal, plain lines on stderr otherwise; yields `step(message)`."""
+    console = _console(stderr=True)
+    if not sys.stderr.isatty():
+        yield lambda message: console.print(message, markup=False)
+        return
+    with console.status("starting") as spinner:
+        yield lambda message: spinner.update(message)

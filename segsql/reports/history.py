@@ -1,0 +1,37 @@
+"""`segsql history NAME`: a segment's size, entered and exited over past runs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlglot import exp
+
+from segsql.engines import Adapter
+from segsql.run.state import HISTORY, RUNS
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    run_id: str
+    as_of: str
+    finished_at: str
+    size: int
+    entered: int
+    exited: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def segment_history(adapter: Adapter, name: str) -> list[HistoryRow]:
+    """Every committed run of the segment, oldest first (empty before the first run)."""
+    if not adapter.table_exists(HISTORY):
+        return []
+    query = (
+        exp.select("h.run_id", "h.as_of", "r.finished_at", "h.size", "h.entered", "h.exited")
+        .from_(adapter.table(HISTORY).as_("h"))
+        .join(adapter.table(RUNS).as_("r"), on=exp.column("run_id", table="r").eq(exp.column("run_id", table="h")), join_type="left")
+        .where(exp.column("segment", table="h").eq(exp.Literal.string(name)))
+        .order_by("r.finished_at")
+    )
+    return [HistoryRow(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in adapter.fetch(query)]

@@ -1,0 +1,60 @@
+"""segsql's own tables in the target schema: run state, history, the change log, CDI.
+
+They are created (DDL) before a run's transaction, so that inside it there is only DML —
+Snowflake would commit any DDL implicitly.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from segsql.engines import Adapter
+
+RUNS = "segsql_runs"
+HISTORY = "segsql_history"
+CHANGES = "segsql_changes"
+SEGMENT_ID, ENTERED_AT, SPLIT_GROUP = "external_user_id", "entered_at", "split_group"
+
+COLUMNS: dict[str, list[tuple[str, str]]] = {
+    RUNS: [("run_id", "VARCHAR"), ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"), ("as_of", "TIMESTAMP"),
+           ("target", "VARCHAR"), ("status", "VARCHAR"), ("segments", "VARCHAR")],
+    HISTORY: [("run_id", "VARCHAR"), ("segment", "VARCHAR"), ("as_of", "TIMESTAMP"), ("size", "BIGINT"), ("entered", "BIGINT"),
+              ("exited", "BIGINT"), ("definition_hash", "VARCHAR")],
+    CHANGES: [("run_id", "VARCHAR"), ("as_of", "TIMESTAMP"), ("segment", "VARCHAR"), ("external_user_id", "VARCHAR"),
+              ("change", "VARCHAR"), ("split_group", "VARCHAR")],
+}
+CDI_COLUMNS = [("UPDATED_AT", "TIMESTAMP"), ("EXTERNAL_ID", "VARCHAR"), ("PAYLOAD", "VARCHAR")]
+
+
+def _type(adapter: Adapter, kind: str) -> exp.DataType:
+    if kind == "TIMESTAMP":
+        return exp.DataType.build("TIMESTAMP_NTZ" if adapter.dialect == "snowflake" else "TIMESTAMP", dialect=adapter.dialect)
+    return exp.DataType.build(kind)
+
+
+def create_table(adapter: Adapter, name: str, columns: list[tuple[str, str]], not_null: tuple[str, ...] = ()) -> None:
+    """CREATE TABLE IF NOT EXISTS with segsql's logical column types."""
+    defs = [
+        exp.ColumnDef(
+            this=exp.to_identifier(col),
+            kind=_type(adapter, kind),
+            constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if col in not_null else [],
+        )
+        for col, kind in columns
+    ]
+    adapter.execute(exp.Create(this=exp.Schema(this=adapter.table(name), expressions=defs), kind="TABLE", exists=True))
+
+
+def ensure_state_tables(adapter: Adapter, cdi_table: str) -> None:
+    for name, columns in COLUMNS.items():
+        create_table(adapter, name, columns)
+    create_table(adapter, cdi_table, CDI_COLUMNS)
+
+
+def ensure_membership_table(adapter: Adapter, name: str, split: bool) -> None:
+    """The table a Braze CDI Segment Extension selects from; `split_group` added when a split appears."""
+    columns = [(SEGMENT_ID, "VARCHAR"), (ENTERED_AT, "TIMESTAMP")] + ([(SPLIT_GROUP, "VARCHAR")] if split else [])
+    if not adapter.table_exists(name):
+        create_table(adapter, name, columns, not_null=(SEGMENT_ID,))
+    elif split and SPLIT_GROUP not in adapter.columns(name):
+        adapter.execute(exp.Alter(this=adapter.table(name), kind="TABLE", actions=[exp.ColumnDef(this=exp.to_identifier(SPLIT_GROUP), kind=exp.DataType.build("VARCHAR"))]))
