@@ -219,3 +219,17 @@ def test_more_than_250_segments_split_a_user_into_several_rows(tmp_path: Path, e
     rows = h.cdi()
     assert [u for _, u, _ in rows] == ["u1", "u1"]
     assert sum(len(p) for _, _, p in rows) == MAX_KEYS + 5
+
+
+def test_a_failing_sql_segment_is_isolated_and_the_others_commit(tmp_path: Path, engine: Callable[[], Adapter]) -> None:
+    files = dict(FILES)
+    files["models/broken.sql"] = "select external_id from main.no_such_table\n"
+    h = Harness(tmp_path, engine(), files)
+    h.load([("u1", "KR", 30.0)])
+    result = h.run()
+    status = {s.name: s.status for s in result.segments}
+    assert status.pop("broken") == "error"
+    assert set(status.values()) == {"success"}
+    assert "models/broken.sql:1" in next(s.message for s in result.segments if s.name == "broken")
+    assert h.table("koreans") == {"u1": None}
+    assert not h.adapter.table_exists("seg_broken")
