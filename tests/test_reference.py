@@ -212,9 +212,9 @@ def test_errors_are_raised_even_over_an_empty_universe() -> None:
         members({"attribute": "country", "equalz": "KR"}, [])
 
 
-def test_event_and_purchase_filters_are_not_modelled() -> None:
+def test_funnel_leaves_are_not_modelled() -> None:
     with pytest.raises(NotImplementedError):
-        members({"event": "viewed"}, USERS_ABC)
+        members({"funnel": "checkout", "furthest_step": {"equals": 1}}, USERS_ABC)
 
 
 # ---------------------------------------------------------------------------------------

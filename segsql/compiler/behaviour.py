@@ -247,7 +247,6 @@ class BehaviourCompiler:
         ).from_(per_user.subquery("p"))
         alias = self.steps.shared_pass("rfm:" + repr(node.window), "rfm", scores)
         tests: list[exp.Expression] = [exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))]
-        for part, cond in (("recency", node.recency), ("frequency", node.frequency), ("monetary", node.monetary)):
-            if cond is not None:
-                tests.append(self.conditions.condition(Typed(exp.column(part, table=alias), "number"), cond))
+        for part, conds in (("recency", node.recency), ("frequency", node.frequency), ("monetary", node.monetary)):
+            tests += [self.conditions.condition(Typed(exp.column(part, table=alias), "number"), c) for c in conds]
         return exp.and_(*tests)

@@ -177,9 +177,9 @@ class SequenceFilter:
 class RfmFilter:
     """RFM scores over purchases in a window (SPEC 3.7); omitted parts are not tested."""
 
-    recency: Condition | None
-    frequency: Condition | None
-    monetary: Condition | None
+    recency: tuple[Condition, ...]
+    frequency: tuple[Condition, ...]
+    monetary: tuple[Condition, ...]
     window: Window
     location: Location
 

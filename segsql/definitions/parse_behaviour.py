@@ -49,8 +49,6 @@ def parse_window(node: Node, key: str, ctx: Any) -> Window:
             bounds.append(parse_instant(w.raw(bound), ctx.timezone) if w.has(bound) else None)
         except OperatorValueError as err:
             raise w.fail(f"bad `{bound}`: {err}", "use a date or an ISO datetime", bound) from None
-    if bounds[0] and bounds[1] and bounds[0] >= bounds[1]:
-        raise w.fail("`since` must be before `until`", "swap them", "since")
     return Window("range", 0, bounds[0], bounds[1])
 
 
@@ -110,7 +108,7 @@ def parse_row_conditions(node: Node, key: str, source: Any, what: str, ctx: Any)
             catalog = ctx.sources.catalogs.get(name)
             if catalog is None:
                 raise cn.fail(f"unknown catalog {name!r}", f"declare it under catalogs: in models/sources.yml (known: {', '.join(ctx.sources.catalogs) or 'none'})", "catalog")
-            filters = parse_attribute_filters(cn, "where", catalog.attributes, ctx, f"catalog {name!r}")
+            filters = parse_attribute_filters(cn, "where", catalog.attributes, ctx, f"catalog {name!r}") if cn.has("where") else ()
             out.append(CatalogCondition(name, _row_value(cn, source, "string", what), filters))
             continue
         kind = _infer_type(cn)
@@ -120,20 +118,19 @@ def parse_row_conditions(node: Node, key: str, source: Any, what: str, ctx: Any)
     return tuple(out)
 
 
-def _measure(node: Node, kind: str, source: Any, what: str, ctx: Any) -> Measure:
-    from segsql.definitions.parse_filters import parse_condition
+def _measures(node: Node, kind: str, source: Any, what: str, ctx: Any) -> list[Measure]:
+    """One measure key; several operators in it (`count: {gte: 2, lt: 5}`) are ANDed."""
+    from segsql.definitions.parse_filters import parse_conditions
 
     m = node.child(kind, f"`{kind}`")
     if kind in TIME_MEASURES:
-        return Measure(kind, parse_condition(m, "time", ctx, f"{kind} occurrence time", ()))
+        return [Measure(kind, c) for c in parse_conditions(m, "time", ctx, f"{kind} occurrence time", ())]
     if kind in ("count", "revenue"):
-        return Measure(kind, parse_condition(m, "number", ctx, kind, ()))
-    value_type = "number"
-    if kind == "count_distinct":
-        value_type = m.string("type", "string") or "string"
+        return [Measure(kind, c) for c in parse_conditions(m, "number", ctx, kind, ())]
+    value_type = (m.string("type", "string") or "string") if kind == "count_distinct" else "number"
     value = _row_value(m, source, value_type, what)
-    cond = parse_condition(m, "number", ctx, f"{kind} of {value.name!r}", ("property", "column", "type"))
-    return Measure(kind, cond, value)
+    conditions = parse_conditions(m, "number", ctx, f"{kind} of {value.name!r}", ("property", "column", "type"))
+    return [Measure(kind, c, value) for c in conditions]
 
 
 def parse_behaviour(node: Node, kind: str, ctx: Any) -> Filter:
@@ -154,7 +151,7 @@ def parse_behaviour(node: Node, kind: str, ctx: Any) -> Filter:
             raise node.fail(f"`{kind}` needs a name or a non-empty list", f"write {kind}: <name>", kind)
     where = parse_row_conditions(node, "where", source, table, ctx) if node.has("where") else ()
     window = parse_window(node, "within", ctx) if node.has("within") else None
-    found = tuple(_measure(node, m, source, table, ctx) for m in measures if node.has(m))
+    found = tuple(x for m in measures if node.has(m) for x in _measures(node, m, source, table, ctx))
     if not found:
         found = (Measure("count", Condition("gte", 1)),)
     return BehaviourFilter(table, names, where, window, found, node.loc)
@@ -198,13 +195,13 @@ def parse_sequence(node: Node, ctx: Any) -> SequenceFilter:
 
 
 def parse_rfm(node: Node, ctx: Any) -> RfmFilter:
-    from segsql.definitions.parse_filters import parse_condition
+    from segsql.definitions.parse_filters import parse_conditions
 
     if ctx.sources.purchases is None:
         raise node.fail("`rfm` needs a purchases source", "declare `purchases:` in models/sources.yml", "rfm")
     node.check_keys(["rfm"])
     r = node.child("rfm", "rfm")
     r.check_keys([*RFM_PARTS, "within"])
-    parts = {p: parse_condition(r.child(p, p), "number", ctx, f"{p} score", ()) if r.has(p) else None for p in RFM_PARTS}
+    parts = {p: parse_conditions(r.child(p, p), "number", ctx, f"{p} score", ()) if r.has(p) else () for p in RFM_PARTS}
     window = parse_window(r, "within", ctx) if r.has("within") else Window("last_days", 365)
     return RfmFilter(parts["recency"], parts["frequency"], parts["monetary"], window, node.loc)

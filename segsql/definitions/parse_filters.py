@@ -72,6 +72,17 @@ def parse_condition(node: Node, kind: str, ctx: FilterContext, subject: str, ext
     return Condition(NEGATIVE_TWINS.get(op, op), value, negated, or_missing)
 
 
+def parse_conditions(node: Node, kind: str, ctx: FilterContext, subject: str, extra_keys: tuple[str, ...]) -> tuple[Condition, ...]:
+    """Like parse_condition, but several operators (`{gte: 2, lt: 5}`) are allowed and ANDed."""
+    ops = [k for k in node.data if k in ALL_OPERATORS]
+    if len(ops) <= 1:
+        return (parse_condition(node, kind, ctx, subject, extra_keys),)
+    return tuple(
+        parse_condition(Node({k: v for k, v in node.data.items() if k not in ALL_OPERATORS or k == op}, node.loc, node.what), kind, ctx, subject, extra_keys)
+        for op in ops
+    )
+
+
 def _attribute_ref(node: Node, attributes: dict[str, Column], owner: str) -> ValueRef:
     """Resolve `attribute: name` (or a dotted path into an object attribute) of `owner`."""
     name = node.string("attribute", required=True) or ""
