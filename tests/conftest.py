@@ -15,7 +15,7 @@ import pytest
 from segsql.engines.base import Adapter
 from segsql.project.config import Target
 
-ENGINES = ("duckdb", "fakesnow")
+ENGINES = ("duckdb", "fakesnow", "postgres")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,15 +70,42 @@ def cli() -> Callable[..., CliResult]:
     return run_cli
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """One real PostgreSQL server per test process (tests/engines/server.py); skipped without binaries."""
+    from tests.engines.server import server_or_skip, stop_server
+
+    yield server_or_skip()
+    stop_server()
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> Iterator[Callable[[], Adapter]]:
-    """A factory of adapters on a fresh database of one backend (DuckDB, or Snowflake via fakesnow)."""
+    """A factory of adapters on a fresh database of one backend (DuckDB, Snowflake via fakesnow, PostgreSQL)."""
     kind = request.param
     if kind == "duckdb":
         from segsql.engines.duckdb import DuckDBAdapter
 
         path = request.getfixturevalue("tmp_path") / "engine.duckdb"
         yield lambda: DuckDBAdapter(str(path), "main")
+        return
+    if kind == "postgres":
+        request.getfixturevalue("postgres_server")
+        from segsql.engines.postgres import PostgresAdapter
+        from tests.engines.server import fresh_database
+
+        with fresh_database() as pg_target:
+            pg_adapters: list[Adapter] = []
+
+            def make_pg() -> Adapter:
+                adapter = PostgresAdapter.from_target(pg_target)
+                pg_adapters.append(adapter)
+                return adapter
+
+            yield make_pg
+            for adapter in pg_adapters:
+                with contextlib.suppress(Exception):
+                    adapter.close()
         return
     fakesnow = pytest.importorskip("fakesnow")
     from segsql.engines.snowflake import SnowflakeAdapter

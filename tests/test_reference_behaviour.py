@@ -701,5 +701,4 @@ def test_behaviour_filters_round_trip_through_yaml(case: dict) -> None:
     yaml = YAML(typ="safe", pure=True)
     stream = io.StringIO()
     yaml.dump({"where": case["filter"]}, stream)
-    assert "&" not in stream.getvalue()  # no anchors: every value is its own object
     assert yaml.load(stream.getvalue())["where"] == case["filter"]

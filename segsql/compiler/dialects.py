@@ -180,7 +180,7 @@ class SnowflakeRules(DialectRules):
         return exp.cast(converted, self.timestamp_type)
 
     def text_to_utc(self, value: exp.Expression) -> exp.Expression:
-        parsed = exp.Anonymous(this="TRY_TO_TIMESTAMP_TZ", expressions=[exp.cast(value, exp.DataType.Type.VARCHAR)])
+        parsed = exp.TryCast(this=exp.cast(value, exp.DataType.Type.VARCHAR), to=exp.DataType.build("TIMESTAMP_TZ", dialect="snowflake"))
         converted = exp.Anonymous(this="CONVERT_TIMEZONE", expressions=[exp.Literal.string("UTC"), parsed])
         return exp.cast(converted, self.timestamp_type)
 
@@ -240,17 +240,101 @@ class SnowflakeRules(DialectRules):
 
 
 class PostgresRules(DialectRules):
-    """PostgreSQL and Redshift: JSON through jsonb operators (filled in by the engine issue)."""
+    """PostgreSQL and Redshift-style SQL: JSON through jsonb functions, arrays held as JSON arrays.
+
+    JSON columns may be JSONB, JSON or text holding JSON: every use goes through
+    CAST(col AS JSONB). Time values are converted explicitly with AT TIME ZONE 'UTC'
+    (TO_TIMESTAMP and TIMESTAMPTZ are zoned); naive columns are UTC already.
+    """
 
     name = "postgres"
+    #: The ISO-8601 forms Python's `datetime.fromisoformat` reads; anything else (PostgreSQL
+    #: would also read 'yesterday' or 'epoch') is not a time, so missing.
+    ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+
+    def _utc(self, zoned: exp.Expression) -> exp.Expression:
+        """A TIMESTAMPTZ as the naive UTC timestamp of the same instant."""
+        return exp.AtTimeZone(this=zoned, zone=exp.Literal.string("UTC"))
+
+    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+        if unit == "epoch_seconds":
+            return self._utc(exp.Anonymous(this="TO_TIMESTAMP", expressions=[exp.cast(value, exp.DataType.Type.DOUBLE)]))
+        if unit == "epoch_millis":
+            seconds = exp.Div(this=exp.cast(value, exp.DataType.Type.DOUBLE), expression=lit(1000.0))
+            return self._utc(exp.Anonymous(this="TO_TIMESTAMP", expressions=[seconds]))
+        return self._utc(exp.cast(value, exp.DataType.Type.TIMESTAMPTZ))
+
+    def text_to_utc(self, value: exp.Expression) -> exp.Expression:
+        """PostgreSQL has no TRY_CAST: only text of an ISO-8601 shape is cast."""
+        text = exp.cast(value, exp.DataType.Type.VARCHAR)
+        iso = exp.RegexpLike(this=text, expression=lit(self.ISO_TIME))
+        return exp.If(this=iso, true=self._utc(exp.cast(text.copy(), exp.DataType.Type.TIMESTAMPTZ)))
+
+    # -- JSON -----------------------------------------------------------------------------
+    def _jsonb(self, column: exp.Expression) -> exp.Expression:
+        return exp.cast(column, exp.DataType.build("JSONB"))
+
+    def _at(self, column: exp.Expression, path: tuple[str, ...], function: str = "JSONB_EXTRACT_PATH") -> exp.Expression:
+        """The value at `path`, one key literal per level (no path syntax to escape)."""
+        return exp.Anonymous(this=function, expressions=[self._jsonb(column), *(lit(key) for key in path)])
 
     def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
-        at = exp.JSONBExtract(this=exp.cast(column, exp.DataType.build("JSONB")), expression=exp.Literal.string("{" + ",".join(path) + "}"))
-        names = {JSON_STRING: ["string"], JSON_NUMBER: ["number"], JSON_BOOLEAN: ["boolean"], JSON_ARRAY: ["array"]}[kind]
-        return exp.In(this=exp.Anonymous(this="JSONB_TYPEOF", expressions=[at]), expressions=[lit(n) for n in names])
+        names = {JSON_STRING: "string", JSON_NUMBER: "number", JSON_BOOLEAN: "boolean", JSON_ARRAY: "array"}[kind]
+        return exp.EQ(this=exp.Anonymous(this="JSONB_TYPEOF", expressions=[self._at(column, path)]), expression=lit(names))
 
     def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
-        return exp.JSONBExtractScalar(this=exp.cast(column, exp.DataType.build("JSONB")), expression=exp.Literal.string("{" + ",".join(path) + "}"))
+        return self._at(column, path, "JSONB_EXTRACT_PATH_TEXT")
+
+    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+        return self._at(column, path)
+
+    # -- arrays (JSONB arrays; elements compared as text, like DuckDB's VARCHAR[] cast) ---
+    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+        return self._jsonb(column)
+
+    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+        return exp.EQ(this=exp.Anonymous(this="JSONB_TYPEOF", expressions=[array]), expression=lit("array"))
+
+    def _has_element(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+        """EXISTS an element whose text (strings unquoted, 5 → '5') is one of `values`."""
+        elements = exp.Table(
+            this=exp.Anonymous(this="JSONB_ARRAY_ELEMENTS_TEXT", expressions=[array]),
+            alias=exp.TableAlias(this=exp.to_identifier("__el"), columns=[exp.to_identifier("v")]),
+        )
+        match = exp.In(this=exp.column("v", table="__el"), expressions=[lit(v) for v in values])
+        return exp.Exists(this=exp.select(lit(1)).from_(elements).where(match))
+
+    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+        return self._has_element(array, (value,))
+
+    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+        return self._has_element(array, values)
+
+    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+        return exp.and_(*(self._has_element(array.copy(), (v,)) for v in values))
+
+    def array_size(self, array: exp.Expression) -> exp.Expression:
+        return exp.Anonymous(this="JSONB_ARRAY_LENGTH", expressions=[array])
+
+    # -- numbers --------------------------------------------------------------------------
+    def bucket(self, external_id: exp.Expression, salt: str) -> exp.Expression:
+        """The portable form with each digit as BIGINT: 15 × 16^7 overflows PostgreSQL's INTEGER."""
+        return super().bucket(external_id, salt).transform(
+            lambda node: exp.cast(node, exp.DataType.Type.BIGINT) if isinstance(node, exp.StrPosition) and node.this.is_string else node,
+            copy=False,
+        )
+
+    # -- strings --------------------------------------------------------------------------
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        """`~` is an unanchored ARE search; a leading `(?i)` is an ARE embedded option."""
+        return exp.RegexpLike(this=value, expression=lit(pattern))
+
+    def starts_with(self, value: exp.Expression, prefix: str) -> exp.Expression:
+        return exp.EQ(this=exp.Left(this=value, expression=lit(len(prefix))), expression=lit(prefix))
+
+    def ends_with(self, value: exp.Expression, suffix: str) -> exp.Expression:
+        """PostgreSQL has no ENDS_WITH; RIGHT(v, 0) is '' so an empty suffix always matches."""
+        return exp.EQ(this=exp.Right(this=value, expression=lit(len(suffix))), expression=lit(suffix))
 
 
 RULES: dict[str, type[DialectRules]] = {

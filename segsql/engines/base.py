@@ -139,4 +139,8 @@ def connect(target: Any, project_root: Any = None) -> Adapter:
         from segsql.engines.snowflake import SnowflakeAdapter
 
         return SnowflakeAdapter.from_target(target)
-    raise UsageError(f"running on {kind!r} targets is not supported yet", hint="use a duckdb or snowflake target; other dialects can still be compiled")
+    if kind == "postgres":
+        from segsql.engines.postgres import PostgresAdapter
+
+        return PostgresAdapter.from_target(target)
+    raise UsageError(f"running on {kind!r} targets is not supported yet", hint="use a duckdb, snowflake or postgres target; other dialects can still be compiled")

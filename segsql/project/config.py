@@ -164,4 +164,7 @@ def parse_target(data: Any, loc: Location, profile: str, target: str | None, env
     if kind == "snowflake":
         for req in ("account", "user"):
             _expect(bool(settings.get(req)), f"snowflake target {name!r} needs `{req}`", tloc, f"add {req}: to the target")
+    if kind == "postgres":
+        for req in ("host", "user", "dbname"):
+            _expect(bool(settings.get(req)), f"postgres target {name!r} needs `{req}`", tloc, f"add {req}: to the target")
     return Target(profile, str(name), str(kind), settings, secrets, tloc)

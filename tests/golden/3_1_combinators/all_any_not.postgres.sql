@@ -10,7 +10,7 @@ WITH __universe AS (
   FROM main.events
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(occurred_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id

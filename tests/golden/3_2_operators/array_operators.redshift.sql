@@ -10,7 +10,7 @@ WITH __universe AS (
   FROM main.events
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id
@@ -19,31 +19,75 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS VARCHAR) = v.external_user_id
 WHERE
   COALESCE(
-    LIST_CONTAINS(
-      CAST(CASE WHEN JSON_TYPE(u.interests) = 'ARRAY' THEN u.interests END AS VARCHAR[]),
-      'sneakers'
+    EXISTS(
+      SELECT
+        1
+      FROM JSONB_ARRAY_ELEMENTS_TEXT(
+        CASE
+          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
+          THEN CAST(u.interests AS JSONB)
+        END
+      ) AS __el(v)
+      WHERE
+        __el.v IN ('sneakers')
     ),
     FALSE
   )
   AND COALESCE(
-    LIST_HAS_ANY(
-      CAST(CASE WHEN JSON_TYPE(u.interests) = 'ARRAY' THEN u.interests END AS VARCHAR[]),
-      ARRAY('running', 'outdoor')
+    EXISTS(
+      SELECT
+        1
+      FROM JSONB_ARRAY_ELEMENTS_TEXT(
+        CASE
+          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
+          THEN CAST(u.interests AS JSONB)
+        END
+      ) AS __el(v)
+      WHERE
+        __el.v IN ('running', 'outdoor')
     ),
     FALSE
   )
   AND COALESCE(
-    LIST_HAS_ALL(
-      CAST(CASE WHEN JSON_TYPE(u.interests) = 'ARRAY' THEN u.interests END AS VARCHAR[]),
-      ARRAY('tech', 'home')
+    EXISTS(
+      SELECT
+        1
+      FROM JSONB_ARRAY_ELEMENTS_TEXT(
+        CASE
+          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
+          THEN CAST(u.interests AS JSONB)
+        END
+      ) AS __el(v)
+      WHERE
+        __el.v IN ('tech')
+    )
+    AND EXISTS(
+      SELECT
+        1
+      FROM JSONB_ARRAY_ELEMENTS_TEXT(
+        CASE
+          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
+          THEN CAST(u.interests AS JSONB)
+        END
+      ) AS __el(v)
+      WHERE
+        __el.v IN ('home')
     ),
     FALSE
   )
   AND NOT (
     COALESCE(
-      LIST_CONTAINS(
-        CAST(CASE WHEN JSON_TYPE(u.interests) = 'ARRAY' THEN u.interests END AS VARCHAR[]),
-        'beauty'
+      EXISTS(
+        SELECT
+          1
+        FROM JSONB_ARRAY_ELEMENTS_TEXT(
+          CASE
+            WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
+            THEN CAST(u.interests AS JSONB)
+          END
+        ) AS __el(v)
+        WHERE
+          __el.v IN ('beauty')
       ),
       FALSE
     )

@@ -10,7 +10,7 @@ WITH __universe AS (
   FROM main.events
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id
@@ -19,7 +19,7 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS VARCHAR) = v.external_user_id
 WHERE
   (
-    COALESCE(CAST(u.country AS VARCHAR) LIKE 'K' || '%', FALSE)
-    OR COALESCE(ENDS_WITH(CAST(u.country AS VARCHAR), 'P'), FALSE)
+    COALESCE(LEFT(CAST(u.country AS VARCHAR), 1) = 'K', FALSE)
+    OR COALESCE(RIGHT(CAST(u.country AS VARCHAR), 1) = 'P', FALSE)
     OR COALESCE(POSITION('S' IN CAST(u.country AS VARCHAR)) > 0, FALSE)
   )

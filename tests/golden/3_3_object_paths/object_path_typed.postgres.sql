@@ -10,7 +10,7 @@ WITH __universe AS (
   FROM main.events
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(occurred_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id
@@ -20,26 +20,26 @@ LEFT JOIN main.users AS u
 WHERE
   COALESCE(
     CASE
-      WHEN JSONB_TYPEOF(CAST(u.profile AS JSONB) #> '{tier}') IN ('string')
-      THEN CAST(u.profile AS JSONB) #>> '{tier}'
+      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'tier')) = 'string'
+      THEN JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'tier')
     END = 'gold',
     FALSE
   )
   AND COALESCE(
     CASE
-      WHEN JSONB_TYPEOF(CAST(u.profile AS JSONB) #> '{points}') IN ('number')
-      THEN CAST(CAST(u.profile AS JSONB) #>> '{points}' AS DOUBLE PRECISION)
+      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'points')) = 'number'
+      THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'points') AS DOUBLE PRECISION)
     END > 100,
     FALSE
   )
   AND COALESCE(
     NOT CASE
-      WHEN JSONB_TYPEOF(CAST(u.profile AS JSONB) #> '{address,city}') IN ('string')
-      THEN CAST(u.profile AS JSONB) #>> '{address,city}'
+      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'address', 'city')) = 'string'
+      THEN JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'address', 'city')
     END IS NULL
     AND CASE
-      WHEN JSONB_TYPEOF(CAST(u.profile AS JSONB) #> '{address,city}') IN ('string')
-      THEN CAST(u.profile AS JSONB) #>> '{address,city}'
+      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'address', 'city')) = 'string'
+      THEN JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'address', 'city')
     END <> '',
     FALSE
   )
