@@ -75,12 +75,3 @@ def dependents(segments: Mapping[str, Segment], name: str) -> set[str]:
                 out.add(seg.name)
                 frontier.append(seg.name)
     return out
-
-
-def depth(segments: Mapping[str, Segment], name: str, memo: dict[str, int] | None = None) -> int:
-    """0 for a segment that reads no other segment, else 1 + its deepest dependency."""
-    memo = {} if memo is None else memo
-    if name not in memo:
-        deps = segments[name].dependencies()
-        memo[name] = 1 + max(depth(segments, d, memo) for d in deps) if deps else 0
-    return memo[name]

@@ -38,9 +38,6 @@ def print_text(text: str) -> None:
     _console().print(text, markup=False)
 
 
-def print_sql(sql: str) -> None:
-    sys.stdout.write(sql.rstrip() + "\n")
-
 
 def print_error(message: str) -> None:
     _console(stderr=True).print("error: " + message, markup=False, style="bold red" if sys.stderr.isatty() else None)
