@@ -38,7 +38,10 @@ def _options() -> Options:
 
 
 def _session(as_of: str | None = None, need_target: bool = True) -> Session:
-    return open_session(_options(), as_of, need_target)
+    session = open_session(_options(), as_of, need_target)
+    if session.project.target:
+        output.hide(session.project.target.secrets)
+    return session
 
 
 def _selected(session: Session, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None) -> list[str]:
@@ -56,6 +59,34 @@ def init(directory: Path) -> None:
     for path in scaffold(directory):
         output.print_text(f"created {path}")
     output.print_text(f"next: cd {directory} && segsql seed --demo && segsql run")
+
+
+@cli.command()
+@FORMAT
+def debug(fmt: str) -> None:
+    """Check project, profile and connection (no secrets printed)."""
+    from segsql.reports.debug import debug_project
+
+    report = debug_project(_options())
+    if fmt == "json":
+        output.print_json(report.as_dict())
+    else:
+        p, t, c = report.project, report.profile, report.connection
+        checks = [
+            ("project", _status(p.ok), p.error or f"{p.dir} ({p.name}, {p.segments} segments)"),
+            ("profile", _status(t.ok), t.error or f"{t.file}: profile {t.name}, target {t.target} ({t.type})"),
+            ("connection", _status(c.ok), c.error or (f"SELECT 1 in {c.seconds:.2f}s" if c.ok else "not tried: the profile is invalid")),
+        ]
+        output.print_table("segsql debug", ["check", "status", "detail"], checks)
+        if t.ok:
+            output.print_table(f"target {t.target} ({t.type})", ["setting", "value"], list(t.settings.items()))
+        output.print_table("versions", ["package", "version"], list(report.versions.items()))
+    if report.exit_code:
+        raise (UsageError if report.exit_code == 2 else RunFailure)("debug found a problem (see the report)")
+
+
+def _status(ok: bool | None) -> str:
+    return "skipped" if ok is None else "ok" if ok else "FAILED"
 
 
 @cli.command()
@@ -201,7 +232,8 @@ def ls_(select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, f
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run click without its own exit handling, and map errors to exit codes."""
     args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
+    show_traceback = "--debug" in args
+    output.forget_secrets()
     try:
         cli.main(args=args, prog_name="segsql", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as err:  # pragma: no cover - click version specific
@@ -214,13 +246,13 @@ def main(argv: list[str] | None = None) -> None:
         output.print_error("aborted")
         sys.exit(1)
     except SegsqlError as err:
-        if debug:
-            traceback.print_exc()
+        if show_traceback:
+            output.print_traceback(traceback.format_exc())
         output.print_error(str(err))
         sys.exit(err.exit_code)
     except Exception as err:
-        if debug:
-            traceback.print_exc()
+        if show_traceback:
+            output.print_traceback(traceback.format_exc())
         output.print_error(f"internal error: {type(err).__name__}: {err} (this is a bug in segsql; rerun with --debug for details)")
         sys.exit(1)
     sys.exit(0)

@@ -128,8 +128,11 @@ class Adapter:
         self.close()
 
 
-def connect(target: Any, project_root: Any = None) -> Adapter:
-    """Open the adapter for a profile target (drivers are imported only here, lazily)."""
+def connect(target: Any, project_root: Any = None, run_id: str | None = None) -> Adapter:
+    """Open the adapter for a profile target (drivers are imported only here, lazily).
+
+    `run_id` names the command's run in the engine's session where it has a place for it
+    (Snowflake's QUERY_TAG)."""
     kind = target.type
     if kind == "duckdb":
         from segsql.engines.duckdb import DuckDBAdapter
@@ -138,7 +141,7 @@ def connect(target: Any, project_root: Any = None) -> Adapter:
     if kind == "snowflake":
         from segsql.engines.snowflake import SnowflakeAdapter
 
-        return SnowflakeAdapter.from_target(target)
+        return SnowflakeAdapter.from_target(target, run_id)
     if kind == "postgres":
         from segsql.engines.postgres import PostgresAdapter
 

@@ -34,7 +34,7 @@ class DuckDBAdapter(Adapter):
         try:
             self.conn = duckdb.connect(path)
         except duckdb.Error as err:
-            raise EngineError(f"cannot open DuckDB database {path!r}: {err}") from None
+            raise EngineError(self.redact(f"cannot open DuckDB database {path!r}: {err}")) from None
         self.conn.execute("SET TimeZone = 'UTC'")
         if schema and schema != "main":
             self.conn.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True).sql("duckdb"))

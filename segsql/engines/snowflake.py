@@ -1,24 +1,82 @@
 """Snowflake through snowflake-connector-python (tests run it on fakesnow).
 
 `snowflake.connector.connect` is looked up on the module at call time, which is what
-fakesnow patches. The session runs in UTC so TIMESTAMP_NTZ values are UTC instants.
+fakesnow patches. The session runs in UTC with TIMESTAMP_NTZ as the default timestamp
+type, so every naive timestamp segsql writes or compares is a UTC instant; JSON is held
+in VARIANT. Snowflake commits DDL implicitly, so `transactional_ddl` is False and the
+run puts only DML inside its one transaction.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
+from segsql import __version__
 from segsql.engines.base import Adapter, EngineError
-from segsql.errors import UsageError
+from segsql.errors import ProjectError, UsageError
 
 _SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
-_CONNECT_KEYS = ("account", "user", "password", "role", "warehouse", "database", "schema", "authenticator", "token", "host", "port", "protocol")
+#: Profile settings passed to `connect` under the same name (the rest are translated below).
+_CONNECT_KEYS = ("account", "user", "password", "role", "warehouse", "database", "schema", "authenticator", "token", "host", "port", "protocol", "login_timeout")
 _CHUNK = 500
+
+
+def query_tag(run_id: str | None) -> str:
+    """The session's QUERY_TAG: names segsql and the run, so warehouse admins can find its queries."""
+    tag = {"app": "segsql", "version": __version__}
+    if run_id:
+        tag["run_id"] = run_id
+    return json.dumps(tag, separators=(",", ":"))
+
+
+def connect_kwargs(target: Any, run_id: str | None = None) -> tuple[dict[str, Any], frozenset[str]]:
+    """The keyword arguments of `snowflake.connector.connect` for a profile target, and the secrets among them."""
+    settings = dict(target.settings)
+    kwargs: dict[str, Any] = {k: settings[k] for k in _CONNECT_KEYS if settings.get(k) not in (None, "")}
+    secrets = set(target.secrets)
+    for key in ("password", "token"):
+        if key in kwargs:
+            kwargs[key] = str(kwargs[key])
+            secrets.add(kwargs[key])
+    if settings.get("private_key_path"):
+        path = Path(str(settings["private_key_path"])).expanduser()
+        if not path.is_file():
+            raise ProjectError(f"private_key_path {str(path)!r} of target {target.name!r} is not a file", target.location, "point it at the PEM file of the key pair")
+        kwargs["private_key_file"] = str(path)
+        passphrase = _passphrase(target, settings)
+        if passphrase:
+            kwargs["private_key_file_pwd"] = passphrase
+            secrets.add(passphrase)
+    kwargs["session_parameters"] = {"TIMEZONE": "UTC", "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ", "QUERY_TAG": query_tag(run_id)}
+    return kwargs, frozenset(s for s in secrets if s)
+
+
+def _passphrase(target: Any, settings: dict[str, Any]) -> str | None:
+    """`private_key_passphrase` (usually `{{ env_var(...) }}`) or the variable named by `private_key_passphrase_env`."""
+    if settings.get("private_key_passphrase"):
+        return str(settings["private_key_passphrase"])
+    env = settings.get("private_key_passphrase_env")
+    if not env:
+        return None
+    if not os.environ.get(str(env)):
+        raise ProjectError(f"environment variable {str(env)!r} (private_key_passphrase_env of target {target.name!r}) is not set", target.location, f"export {env}=... or remove private_key_passphrase_env")
+    return os.environ[str(env)]
+
+
+def _quiet_driver_logs() -> None:
+    """The connector logs through `logging`; without a handler Python's last-resort handler
+    would print its warnings, unredacted, to stderr. A NullHandler stops that (an
+    application that configures logging still gets the records)."""
+    logger = logging.getLogger("snowflake")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 class SnowflakeAdapter(Adapter):
@@ -30,33 +88,21 @@ class SnowflakeAdapter(Adapter):
         self.conn = conn
 
     @classmethod
-    def from_target(cls, target: Any, query_tag: str = "segsql") -> SnowflakeAdapter:
+    def from_target(cls, target: Any, run_id: str | None = None) -> SnowflakeAdapter:
         try:
             import snowflake.connector
         except ImportError:
             raise UsageError("the Snowflake driver is not installed", hint="pip install 'segsql[snowflake]'") from None
-        settings = dict(target.settings)
-        kwargs = {k: settings[k] for k in _CONNECT_KEYS if settings.get(k) not in (None, "")}
-        secrets = set(target.secrets)
-        if settings.get("private_key_path"):
-            kwargs["private_key_file"] = settings["private_key_path"]
-            env = settings.get("private_key_passphrase_env")
-            if env and os.environ.get(env):
-                kwargs["private_key_file_pwd"] = os.environ[env]
-                secrets.add(os.environ[env])
-        for key in ("password", "token"):
-            if isinstance(kwargs.get(key), str) and kwargs[key]:
-                secrets.add(kwargs[key])
-        kwargs["session_parameters"] = {"TIMEZONE": "UTC", "QUERY_TAG": query_tag, "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ"}
-        frozen = frozenset(secrets)
+        _quiet_driver_logs()
+        kwargs, secrets = connect_kwargs(target, run_id)
         try:
             conn = snowflake.connector.connect(**kwargs)
         except Exception as err:
-            message = f"cannot connect to Snowflake account {settings.get('account')!r}: {err}"
-            for secret in frozen:
+            message = f"cannot connect to Snowflake account {target.settings.get('account')!r}: {err}"
+            for secret in sorted(secrets, key=len, reverse=True):
                 message = message.replace(secret, "****")
             raise EngineError(message) from None
-        return cls(conn, target.schema, frozen)
+        return cls(conn, target.schema, secrets)
 
     def _execute(self, sql: str) -> None:
         with self.conn.cursor() as cur:
@@ -67,6 +113,13 @@ class SnowflakeAdapter(Adapter):
             cur.execute(sql)
             columns = [d[0].lower() for d in cur.description or []]
             return columns, [tuple(r) for r in cur.fetchall()]
+
+    def _describe(self, sql: str) -> list[tuple[str, str]]:
+        from snowflake.connector.constants import FIELD_ID_TO_NAME
+
+        with self.conn.cursor() as cur:
+            cur.execute(sql)
+            return [(d[0], FIELD_ID_TO_NAME[d[1]]) for d in cur.description or []]
 
     def _begin(self) -> None:
         self._execute("BEGIN")

@@ -12,6 +12,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from segsql.errors import Location, ProjectError, UsageError
+from segsql.project.targets import check_target, secret_values
 from segsql.project.templating import EnvVars
 from segsql.project.yaml_lines import key_line, plain
 
@@ -161,10 +162,5 @@ def parse_target(data: Any, loc: Location, profile: str, target: str | None, env
     settings, secrets = _render_settings(outputs, str(name), loc, env)
     kind = settings.get("type")
     _expect(kind in ENGINE_TYPES, f"target {name!r} has type {kind!r}", tloc, f"use one of {', '.join(ENGINE_TYPES)}")
-    if kind == "snowflake":
-        for req in ("account", "user"):
-            _expect(bool(settings.get(req)), f"snowflake target {name!r} needs `{req}`", tloc, f"add {req}: to the target")
-    if kind == "postgres":
-        for req in ("host", "user", "dbname"):
-            _expect(bool(settings.get(req)), f"postgres target {name!r} needs `{req}`", tloc, f"add {req}: to the target")
-    return Target(profile, str(name), str(kind), settings, secrets, tloc)
+    check_target(str(kind), str(name), settings, outputs[name], loc)
+    return Target(profile, str(name), str(kind), settings, secrets | secret_values(settings), tloc)

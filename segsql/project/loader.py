@@ -79,6 +79,37 @@ def ref(name: str) -> str:
     return f"{REF_PREFIX}{name}"
 
 
+def _read_config(root: Path, env: Any, base_context: dict[str, Any], cli_vars: dict[str, Any]) -> ProjectConfig:
+    project_file = root / PROJECT_FILE
+    config_data = None
+    if project_file.is_file():
+        text = render_file(env, root, project_file, {**base_context, "var": _var_function(cli_vars)})
+        config_data = parse_yaml(text, Location(PROJECT_FILE))
+    return parse_project_config(config_data, Location(PROJECT_FILE), cli_vars)
+
+
+def _read_target(root: Path, config: ProjectConfig, profiles_dir: Path | None, target: str | None) -> Target:
+    profiles_file = find_profiles_file(root, profiles_dir)
+    loc = Location(relative_file(profiles_file, root))
+    raw = parse_yaml(profiles_file.read_text(encoding="utf-8"), loc)
+    return parse_target(raw, loc, config.profile, target, make_environment(profiles_file.parent))
+
+
+def load_target(
+    root: Path,
+    *,
+    as_of: str,
+    cli_vars: dict[str, Any] | None = None,
+    profiles_dir: Path | None = None,
+    target: str | None = None,
+) -> tuple[ProjectConfig, Target]:
+    """Only `segsql_project.yml` and `profiles.yml`: enough to connect while a model file is
+    broken, which is what `segsql debug` needs to check the two separately."""
+    root = root.resolve()
+    config = _read_config(root, make_environment(root), {"env_var": EnvVars(), "as_of": as_of}, cli_vars or {})
+    return config, _read_target(root, config, profiles_dir, target)
+
+
 def load_project(
     root: Path,
     *,
@@ -93,22 +124,9 @@ def load_project(
     if not (root / MODELS_DIR).is_dir():
         raise ProjectError(f"no {MODELS_DIR}/ folder in {root}", hint="pass --project-dir, or create one with `segsql init`")
     env = make_environment(root)
-    env_vars = EnvVars()
-    base_context: dict[str, Any] = {"env_var": env_vars, "as_of": as_of}
-
-    project_file = root / PROJECT_FILE
-    config_data = None
-    if project_file.is_file():
-        text = render_file(env, root, project_file, {**base_context, "var": _var_function(cli_vars or {})})
-        config_data = parse_yaml(text, Location(PROJECT_FILE))
-    config = parse_project_config(config_data, Location(PROJECT_FILE), cli_vars or {})
-
-    loaded_target = None
-    if need_target:
-        profiles_file = find_profiles_file(root, profiles_dir)
-        loc = Location(relative_file(profiles_file, root))
-        raw = parse_yaml(profiles_file.read_text(encoding="utf-8"), loc)
-        loaded_target = parse_target(raw, loc, config.profile, target, make_environment(profiles_file.parent))
+    base_context: dict[str, Any] = {"env_var": EnvVars(), "as_of": as_of}
+    config = _read_config(root, env, base_context, cli_vars or {})
+    loaded_target = _read_target(root, config, profiles_dir, target) if need_target else None
 
     models = root / MODELS_DIR
     sources_path = models / SOURCES_FILE

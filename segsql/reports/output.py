@@ -5,13 +5,33 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 _PIPE_WIDTH = 200  # rich assumes 80 columns when not on a terminal; logs and CI deserve full names
+_SECRETS: set[str] = set()
+
+
+def hide(secrets: Iterable[str]) -> None:
+    """Register values never to print (a target's password, tokens, env_var values): a last
+    line of defence behind the adapters' own redaction, for any message that slips past them."""
+    for secret in secrets:
+        if secret:
+            _SECRETS.update({secret, json.dumps(secret)[1:-1]})  # as written, and as escaped in JSON
+
+
+def forget_secrets() -> None:
+    """Start a command with no registered secrets (the CLI runs in-process in tests)."""
+    _SECRETS.clear()
+
+
+def redact(text: str) -> str:
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
 
 
 def _console(stderr: bool = False) -> Console:
@@ -22,30 +42,34 @@ def _console(stderr: bool = False) -> Console:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=redact(title) if title else None, title_justify="left", header_style="bold")
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*("" if v is None else redact(str(v)) for v in row))
     _console().print(table)
 
 
 def print_text(text: str) -> None:
-    _console().print(text, markup=False)
-
+    _console().print(redact(text), markup=False)
 
 
 def print_error(message: str) -> None:
-    _console(stderr=True).print("error: " + message, markup=False, style="bold red" if sys.stderr.isatty() else None)
+    _console(stderr=True).print("error: " + redact(message), markup=False, style="bold red" if sys.stderr.isatty() else None)
+
+
+def print_traceback(text: str) -> None:
+    """`--debug`: the traceback of an error, on stderr, redacted like everything else."""
+    sys.stderr.write(redact(text))
 
 
 def status(message: str) -> None:
     """Progress lines go to stderr so stdout stays clean for --format json."""
-    _console(stderr=True).print(message, markup=False)
+    _console(stderr=True).print(redact(message), markup=False)
 
 
 @contextlib.contextmanager
@@ -53,7 +77,7 @@ def progress() -> Iterator[Callable[[str], None]]:
     """A spinner on a terminal, plain lines on stderr otherwise; yields `step(message)`."""
     console = _console(stderr=True)
     if not sys.stderr.isatty():
-        yield lambda message: console.print(message, markup=False)
+        yield lambda message: console.print(redact(message), markup=False)
         return
     with console.status("starting") as spinner:
-        yield lambda message: spinner.update(message)
+        yield lambda message: spinner.update(redact(message))

@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import json
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,7 +137,7 @@ class Run:
         self.dry_run = dry_run
         self.resync = resync
         self.progress = progress or (lambda _message: None)
-        self.run_id = uuid.uuid4().hex[:12]
+        self.run_id = session.run_id
         self.rules = rules_for(adapter.dialect)
         self.as_of = self.rules.timestamp(session.as_of)
         self.names = [n for n in names if self.defs.segments[n].materialized == "table"]

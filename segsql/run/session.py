@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ class Session:
     project: LoadedProject
     definitions: Definitions
     as_of: dt.datetime
+    #: This command's run id: a run's records and the engine session (Snowflake QUERY_TAG) carry it.
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def root(self) -> Path:
@@ -55,7 +58,7 @@ class Session:
     def connect(self) -> Adapter:
         if self.project.target is None:
             raise UsageError("this command needs a connection target", hint="add profiles.yml")
-        return connect(self.project.target, self.root)
+        return connect(self.project.target, self.root, self.run_id)
 
     def target_dir(self) -> Path:
         return self.root / "target"
