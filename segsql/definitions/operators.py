@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ ALL_OPERATORS = tuple(dict.fromkeys(op for ops in OPERATORS.values() for op in o
 NUMBER_COMPARISONS = ("equals", "not_equals", "in", "not_in", "gt", "gte", "lt", "lte", "between")
 RELATIVE_TIME = ("more_than_days_ago", "less_than_days_ago", "more_than_days_in_future", "less_than_days_in_future")
 _RE2_UNSUPPORTED = re.compile(r"\(\?[=!]|\(\?<[=!]|\\[1-9]|\(\?P=|\(\?>|[*+?}]\+")
+_INLINE_FLAGS = re.compile(r"\(\?[a-zA-Z-]+[:)]")  # (?i) (?s) (?i:...) — a leading (?i) is split off first
 
 
 class OperatorValueError(ValueError):
@@ -42,6 +44,8 @@ def _scalar(value: Any, kind: str) -> Any:
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise OperatorValueError(f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise OperatorValueError(f"expected a finite number, got {value!r}")
         return value
     if kind == "boolean":
         if not isinstance(value, bool):
@@ -87,6 +91,8 @@ def check_regex(pattern: str) -> None:
     """Reject patterns that are not in the RE2 subset shared by Snowflake and DuckDB."""
     if _RE2_UNSUPPORTED.search(pattern):
         raise OperatorValueError(f"regex {pattern!r} uses look-around, back-references or possessive/atomic groups, which RE2 does not support")
+    if _INLINE_FLAGS.search(pattern.removeprefix("(?i)")):
+        raise OperatorValueError(f"regex {pattern!r} sets flags inside the pattern; only a leading (?i) means the same on every engine (Snowflake takes flags as a parameter)")
     try:
         re.compile(pattern)
     except re.error as err:

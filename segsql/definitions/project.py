@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from segsql.definitions.dag import check_cycles, check_references
+from segsql.definitions.names import check_cdi_attributes, check_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.definitions.segments import NAME_RE, Segment, parse_segment
@@ -64,6 +65,8 @@ def build_definitions(project: LoadedProject) -> Definitions:
     for stem, (_text, loc) in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, loc, ctx, sql_files)
+    check_tables(segments, project.config, sources)
+    check_cdi_attributes(segments)
     check_references(segments)
     check_cycles(segments)
     return Definitions(project.config, sources, segments, unit_tests, funnels)

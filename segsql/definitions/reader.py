@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -66,6 +67,8 @@ class Node:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"`{key}` must be a number, got {value!r}", f"write `{key}: <number>`", key)
+        if not math.isfinite(value):
+            raise self.fail(f"`{key}` must be a finite number, got {value!r}", f"write `{key}: <number>`", key)
         if minimum is not None and value < minimum:
             raise self.fail(f"`{key}` must be at least {minimum}, got {value!r}", f"use a number >= {minimum}", key)
         return float(value) if isinstance(value, float) else int(value)

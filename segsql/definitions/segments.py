@@ -129,6 +129,14 @@ def _split(node: Node, name: str) -> Split | None:
     return Split(s.string("salt", name) or name, tuple(groups), holdout)
 
 
+def _cdi_attribute(node: Node, name: str) -> str:
+    """The PAYLOAD key; an empty one would write a nameless Braze attribute."""
+    key = node.string("cdi_attribute", name) or ""
+    if not key.strip():
+        raise node.fail("`cdi_attribute` is empty", f"drop it (the default is the segment name, {name!r}) or give a name", "cdi_attribute")
+    return key
+
+
 def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, tuple[str, Location]]) -> Segment:
     """One entry of a `segments:` list."""
     node = Node(data, loc, "segment")
@@ -146,6 +154,13 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     where = sql = None
     if node.has("where") and node.has("sql"):
         raise node.fail("a segment has either `where:` or `sql:`, not both", "keep one of them", "sql")
+    body = "where" if node.has("where") else "sql" if node.has("sql") else None
+    if body is not None and name in sql_files:
+        raise node.fail(
+            f"segment {name!r} has `{body}:` and also the file {sql_files[name][1].file}",
+            "keep one of them: drop the key (a YAML entry beside the file carries only metadata) or delete the file",
+            body,
+        )
     if node.has("where"):
         where = parse_filter(node.raw("where"), node.line("where"), ctx)
     elif node.has("sql"):
@@ -171,7 +186,7 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
         tags=node.string_list("tags"),
         materialized=materialized,
         cdi=cdi,
-        cdi_attribute=node.string("cdi_attribute", name) or name,
+        cdi_attribute=_cdi_attribute(node, name),
         guards=_guards(node),
         where=where,
         sql=sql,

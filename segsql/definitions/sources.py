@@ -92,6 +92,15 @@ def _column(node: Node, key: str, default_type: str | None) -> Column:
     return Column(column, kind, unit)
 
 
+def _table(node: Node) -> str:
+    """`[database.]schema.table`: one to three non-empty parts, as the target sees it."""
+    table = (node.string("table", required=True) or "").strip()
+    parts = table.split(".")
+    if not 1 <= len(parts) <= 3 or not all(p.strip() for p in parts):
+        raise node.fail(f"table {table!r} is not [database.]schema.table", "write e.g. table: main.users", "table")
+    return table
+
+
 def _attributes(node: Node, key: str) -> dict[str, Column]:
     if not node.has(key):
         return {}
@@ -121,12 +130,12 @@ def parse_sources(data: Any, loc: Location) -> Sources:
             ln = n.child("location", "location")
             ln.check_keys(["lat", "lon"])
             lat, lon = ln.string("lat", required=True), ln.string("lon", required=True)
-        users = UsersSource(n.string("table", required=True) or "", n.string("id", "external_id") or "external_id", _attributes(n, "attributes"), lat, lon, n.loc)
+        users = UsersSource(_table(n), n.string("id", "external_id") or "external_id", _attributes(n, "attributes"), lat, lon, n.loc)
     if root.has("events"):
         n = root.child("events", "the events source")
         n.check_keys(["table", "user", "name", "time", "properties"])
         events = EventsSource(
-            n.string("table", required=True) or "", n.string("user", "external_id") or "external_id",
+            _table(n), n.string("user", "external_id") or "external_id",
             n.string("name", "event_name") or "event_name", _time(n) if n.has("time") else Column("occurred_at", "time"),
             n.string("properties"), n.loc,
         )
@@ -134,7 +143,7 @@ def parse_sources(data: Any, loc: Location) -> Sources:
         n = root.child("purchases", "the purchases source")
         n.check_keys(["table", "user", "time", "product", "price", "quantity", "properties"])
         purchases = PurchasesSource(
-            n.string("table", required=True) or "", n.string("user", "external_id") or "external_id",
+            _table(n), n.string("user", "external_id") or "external_id",
             _time(n) if n.has("time") else Column("purchased_at", "time"),
             n.string("product", "product_id") or "product_id", n.string("price", "price") or "price",
             n.string("quantity"), n.string("properties"), n.loc,
@@ -145,7 +154,7 @@ def parse_sources(data: Any, loc: Location) -> Sources:
         for name in cn.data:
             n = cn.child(str(name), f"catalog {name!r}")
             n.check_keys(["table", "key", "attributes"])
-            catalogs[str(name)] = CatalogSource(str(name), n.string("table", required=True) or "", n.string("key", required=True) or "", _attributes(n, "attributes"), n.loc)
+            catalogs[str(name)] = CatalogSource(str(name), _table(n), n.string("key", required=True) or "", _attributes(n, "attributes"), n.loc)
     if users is None and events is None and purchases is None:
         raise ProjectError("sources.yml declares no users, events or purchases source", loc, "declare at least `users:`")
     return Sources(users, events, purchases, catalogs)

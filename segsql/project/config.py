@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ PROJECT_FILE = "segsql_project.yml"
 PROFILES_FILE = "profiles.yml"
 ENGINE_TYPES = ("duckdb", "snowflake", "postgres")
 _PROJECT_KEYS = {"name", "profile", "vars", "bucket_salt", "timezone", "table_prefix", "cdi"}
+#: segsql's scratch (`__segsql_*`) and state (`segsql_runs`, ...) tables; user-named tables must not start so.
+RESERVED_TABLE_PREFIXES = ("segsql_", "__segsql")
+_TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PREFIX_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,41 @@ def _expect(cond: bool, message: str, loc: Location, hint: str) -> None:
         raise ProjectError(message, loc, hint)
 
 
+def _text(data: dict[str, Any], key: str, default: str, loc: Location) -> str:
+    """A setting that must be a plain scalar; a list or mapping is a mistake, not text."""
+    value = data.get(key, default)
+    _expect(
+        not isinstance(value, dict | list | bool),
+        f"`{key}` must be text, got {value!r}",
+        loc.at(key_line(data, key)),
+        f"write `{key}: <text>`",
+    )
+    return "" if value is None else str(value)
+
+
+def _settings(data: dict[str, Any], key: str, allowed: tuple[str, ...], loc: Location, example: str) -> dict[str, Any]:
+    """A nested mapping such as `table_prefix:` whose keys are checked like the top level."""
+    value = data.get(key) or {}
+    where = loc.at(key_line(data, key))
+    _expect(isinstance(value, dict), f"`{key}` must be a mapping", where, f"write {key}: {example}")
+    for sub in value:
+        _expect(sub in allowed, f"unknown key {sub!r} in `{key}`", loc.at(key_line(value, sub)), f"use one of {', '.join(allowed)}")
+    return value
+
+
+def _table_name(value: str, what: str, where: Location, *, prefix: bool = False) -> str:
+    """Names segsql creates tables with: plain identifiers that cannot hit its own scratch/state tables."""
+    pattern = _PREFIX_RE if prefix else _TABLE_RE
+    _expect(bool(pattern.match(value)), f"{what} {value!r} is not a plain table name", where, "use letters, digits and _ (not starting with a digit)")
+    _expect(
+        prefix or not value.lower().startswith(RESERVED_TABLE_PREFIXES),
+        f"{what} {value!r} is reserved for segsql's own tables",
+        where,
+        f"choose a name not starting with {' or '.join(RESERVED_TABLE_PREFIXES)}",
+    )
+    return value
+
+
 def parse_project_config(data: Any, loc: Location, cli_vars: dict[str, Any]) -> ProjectConfig:
     """Validate the parsed `segsql_project.yml` (or None when the file is absent)."""
     if data is None:
@@ -72,26 +112,34 @@ def parse_project_config(data: Any, loc: Location, cli_vars: dict[str, Any]) -> 
         )
     vars_ = data.get("vars") or {}
     _expect(isinstance(vars_, dict), "vars must be a mapping", loc.at(key_line(data, "vars")), "write vars: {name: value}")
-    tz = str(data.get("timezone", "UTC"))
+    tz = _text(data, "timezone", "UTC", loc)
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise ProjectError(
             f"unknown time zone {tz!r}", loc.at(key_line(data, "timezone")), "use an IANA name such as Asia/Seoul"
         ) from None
-    prefixes = data.get("table_prefix") or {}
-    cdi = data.get("cdi") or {}
-    _expect(isinstance(prefixes, dict), "table_prefix must be a mapping", loc.at(key_line(data, "table_prefix")), "write table_prefix: {segment: seg_, funnel: funnel_}")
-    _expect(isinstance(cdi, dict), "cdi must be a mapping", loc.at(key_line(data, "cdi")), "write cdi: {table: cdi_segment_updates}")
+    prefixes = _settings(data, "table_prefix", ("segment", "funnel"), loc, "{segment: seg_, funnel: funnel_}")
+    cdi = _settings(data, "cdi", ("table",), loc, "{table: cdi_segment_updates}")
+    segment_prefix, funnel_prefix = (
+        _table_name(_text(prefixes, kind, default, loc), f"table_prefix.{kind}", loc.at(key_line(prefixes, kind)), prefix=True)
+        for kind, default in (("segment", "seg_"), ("funnel", "funnel_"))
+    )
+    _expect(
+        segment_prefix != funnel_prefix,
+        f"segment and funnel tables share the prefix {segment_prefix!r}",
+        loc.at(key_line(data, "table_prefix")),
+        "give them different prefixes so their tables cannot collide",
+    )
     return ProjectConfig(
-        name=str(data.get("name", "segsql_project")),
-        profile=str(data.get("profile", "segsql")),
+        name=_text(data, "name", "segsql_project", loc),
+        profile=_text(data, "profile", "segsql", loc),
         vars={**plain(vars_), **cli_vars},
-        bucket_salt=str(data.get("bucket_salt") or ""),
+        bucket_salt=_text(data, "bucket_salt", "", loc),
         timezone=tz,
-        segment_prefix=str(prefixes.get("segment", "seg_")),
-        funnel_prefix=str(prefixes.get("funnel", "funnel_")),
-        cdi_table=str(cdi.get("table", "cdi_segment_updates")),
+        segment_prefix=segment_prefix,
+        funnel_prefix=funnel_prefix,
+        cdi_table=_table_name(_text(cdi, "table", "cdi_segment_updates", loc), "cdi.table", loc.at(key_line(cdi, "table"))),
     )
 
 
@@ -109,14 +157,17 @@ def parse_cli_vars(text: str | None) -> dict[str, Any]:
 
 
 def find_profiles_file(root: Path, profiles_dir: Path | None) -> Path:
-    """--profiles-dir, then the project folder, then ~/.segsql/ (as dbt looks them up)."""
-    candidates = [profiles_dir / PROFILES_FILE] if profiles_dir else []
-    candidates += [root / PROFILES_FILE, Path.home() / ".segsql" / PROFILES_FILE]
-    for candidate in candidates:
+    """--profiles-dir alone when given (a typo must not silently pick another file, as in
+    dbt), else the project folder, then ~/.segsql/."""
+    if profiles_dir is not None:
+        candidate = profiles_dir / PROFILES_FILE
+        if not candidate.is_file():
+            raise UsageError(f"--profiles-dir {profiles_dir}: no {PROFILES_FILE} there", hint="pass the folder that holds profiles.yml")
+        return candidate
+    for candidate in (root / PROFILES_FILE, Path.home() / ".segsql" / PROFILES_FILE):
         if candidate.is_file():
             return candidate
-    where = str(candidates[0].parent) if profiles_dir else f"{root} or ~/.segsql/"
-    raise UsageError(f"no profiles.yml found in {where}", hint="create one (see `segsql init`) or pass --profiles-dir")
+    raise UsageError(f"no profiles.yml found in {root} or ~/.segsql/", hint="create one (see `segsql init`) or pass --profiles-dir")
 
 
 def _render_settings(outputs: Any, name: str, loc: Location, env: SandboxedEnvironment) -> tuple[dict[str, Any], frozenset[str]]:

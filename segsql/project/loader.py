@@ -135,7 +135,7 @@ def load_project(
     sources_data: dict[str, Any] = {}
     if sources_path.is_file():
         text = render_file(env, root, sources_path, context)
-        data = parse_yaml(text, Location(relative_file(sources_path, root)))
+        data = parse_yaml(text, Location(relative_file(sources_path, root)), sources_path.read_text(encoding="utf-8"))
         sources_file = ModelFile(relative_file(sources_path, root), text, data)
         sources_data = data if isinstance(data, dict) else {}
     context["source"] = _source_function(sources_data)
@@ -151,7 +151,7 @@ def load_project(
         rel = relative_file(path, root)
         if path.suffix in (".yml", ".yaml"):
             text = render_file(env, root, path, {})
-            yaml_files.append(ModelFile(rel, text, parse_yaml(text, Location(rel))))
+            yaml_files.append(ModelFile(rel, text, parse_yaml(text, Location(rel), path.read_text(encoding="utf-8"))))
         elif path.suffix == ".sql":
             sql_files.append(ModelFile(rel, render_file(env, root, path, {})))
     return LoadedProject(root, config, loaded_target, as_of, sources_file, yaml_files, sql_files)

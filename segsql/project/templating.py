@@ -85,6 +85,8 @@ def render_file(
         raise ProjectError(
             f"Jinja syntax error: {err.message}", loc.at(err.lineno), "fix the template syntax"
         ) from None
+    except UnicodeDecodeError as err:
+        raise _not_utf8(loc, err) from None
     except jinja2.UndefinedError as err:
         raise ProjectError(
             f"Jinja error: {err.message}",
@@ -107,19 +109,30 @@ def render_file(
         ) from None
 
 
+def _not_utf8(loc: Location, err: UnicodeDecodeError) -> ProjectError:
+    return ProjectError(f"file is not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})", loc, "save the file as UTF-8")
+
+
 def load_macros(env: SandboxedEnvironment, root: Path, files: list[Path]) -> dict[str, Callable[..., Any]]:
     """Load every macro of `models/macros/*.sql` so all model files can call them by name."""
     macros: dict[str, Callable[..., Any]] = {}
     for file in files:
         rel = Path(relative_file(file, root)).as_posix()
         try:
-            module = env.get_template(rel).module
+            template = env.get_template(rel)
+            try:
+                module = template.module
+            except Exception:
+                env.handle_exception()  # re-raise with frames rewritten to template lines
         except jinja2.TemplateSyntaxError as err:
             raise ProjectError(
                 f"Jinja syntax error: {err.message}", Location(rel, err.lineno), "fix the macro"
             ) from None
-        except jinja2.TemplateError as err:
-            raise ProjectError(f"Jinja error: {err}", Location(rel), "fix the macro") from None
+        except UnicodeDecodeError as err:
+            raise _not_utf8(Location(rel), err) from None
+        except Exception as err:  # top-level code of a macro file runs on import
+            message = err.message if isinstance(err, jinja2.TemplateError) and err.message else f"{type(err).__name__}: {err}"
+            raise ProjectError(f"Jinja error: {message}", Location(rel, _template_line(root, file)), "fix the macro file") from None
         for name in dir(module):
             value = getattr(module, name)
             if isinstance(value, jinja2.runtime.Macro):

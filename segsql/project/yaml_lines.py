@@ -13,22 +13,51 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from segsql.errors import Location, ProjectError
+from segsql.project.line_map import line_map
 
 
-def parse_yaml(text: str, location: Location) -> Any:
-    """Parse YAML text; a syntax error becomes a ProjectError at the offending line."""
+def parse_yaml(text: str, location: Location, source: str | None = None) -> Any:
+    """Parse YAML text; a syntax error becomes a ProjectError at the offending line.
+
+    With `source` (the text before Jinja rendering), every recorded line is mapped back to
+    the line the user wrote, so later errors point there too.
+    """
     yaml = YAML(typ="rt", pure=True)
+    lines = line_map(source, text) if source is not None else None
     try:
-        return yaml.load(text)
+        data = yaml.load(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else None
+        line = _source_line(lines, mark.line) + 1 if mark is not None else None
         problem = err.problem or err.context or "invalid YAML"
         raise ProjectError(
             f"invalid YAML: {problem}", location.at(line), "fix the YAML syntax on that line"
         ) from None
     except Exception as err:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise ProjectError(f"invalid YAML: {err}", location, "fix the YAML syntax") from None
+    if lines is not None and lines != list(range(len(lines))):
+        _remap(data, lines, set())
+    return data
+
+
+def _source_line(lines: list[int] | None, line: int) -> int:
+    if not lines:
+        return line
+    return lines[min(line, len(lines) - 1)]
+
+
+def _remap(node: Any, lines: list[int], seen: set[int]) -> None:
+    """Rewrite the 0-based lines ruamel recorded on `node` and below (aliases once)."""
+    if not isinstance(node, CommentedMap | CommentedSeq) or id(node) in seen:
+        return
+    seen.add(id(node))
+    node.lc.line = _source_line(lines, node.lc.line)
+    for pos in (node.lc.data or {}).values():
+        pos[0] = _source_line(lines, pos[0])
+        if len(pos) > 2:
+            pos[2] = _source_line(lines, pos[2])
+    for child in node.values() if isinstance(node, CommentedMap) else node:
+        _remap(child, lines, seen)
 
 
 def node_line(node: Any) -> int | None:

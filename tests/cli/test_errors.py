@@ -54,6 +54,42 @@ BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
     ("bad_target_type", {"models/a.yml": OK_SEGMENT, "profiles.yml": "segsql:\n  target: dev\n  outputs:\n    dev:\n      type: oracle\n"}, ["run"], "profiles.yml:4", "type 'oracle'"),
     ("unknown_type_in_sources", {"models/sources.yml": "users:\n  table: main.users\n  attributes:\n    country: text\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:4", "unknown type 'text'"),
     ("object_without_path", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: profile\n      equals: x\n"}, ["compile"], "models/a.yml:4", "is an object"),
+    # YAML shapes users get wrong
+    ("tab_in_yaml", {"models/a.yml": "segments:\n  - name: a\n\twhere: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "'\\t'"),
+    ("duplicate_yaml_key", {"models/a.yml": "segments:\n  - name: a\n    name: b\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "duplicate key"),
+    ("list_where_mapping_expected", {"models/a.yml": "segments:\n  - [a, b]\n"}, ["compile"], "models/a.yml:2", "segment must be a mapping, got a list"),
+    ("mapping_where_list_expected", {"models/a.yml": "segments:\n  name: a\n"}, ["compile"], "models/a.yml:1", "`segments` must be a non-empty list"),
+    ("empty_in", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      in: []\n"}, ["compile"], "models/a.yml:5", "non-empty list"),
+    ("between_one_value", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      between: [3]\n"}, ["compile"], "models/a.yml:5", "two numbers"),
+    ("random_bucket_not_a_number", {"models/a.yml": "segments:\n  - name: a\n    where:\n      random_bucket: {lt: abc}\n"}, ["compile"], "models/a.yml:4", "expected a number"),
+    ("random_bucket_infinite", {"models/a.yml": "segments:\n  - name: a\n    where:\n      random_bucket: {lt: .inf}\n"}, ["compile"], "models/a.yml:4", "finite number"),
+    ("window_nan", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      gt: .nan\n"}, ["compile"], "models/a.yml:5", "finite number"),
+    ("sql_not_a_select", {"models/a.sql": "delete from main.users\n"}, ["compile"], "models/a.sql:1", "exactly one SELECT"),
+    ("macro_syntax_error", {"models/macros/m.sql": "{% macro m() %}\n{{ x( }}\n{% endmacro %}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/macros/m.sql:2", "Jinja syntax error"),
+    ("macro_file_top_level_error", {"models/macros/m.sql": "{% macro m() %}KR{% endmacro %}\n\n{{ 1/0 }}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/macros/m.sql:3", "division by zero"),
+    ("jinja_sandbox", {"models/a.yml": "segments:\n  - name: a\n    description: \"{{ ''.__class__ }}\"\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "unsafe"),
+    # Jinja that adds or removes lines must not shift the reported line
+    ("line_after_jinja_loop", {"models/a.yml": "segments:\n{% for c in ['KR', 'JP', 'US'] %}\n  - name: c_{{ c | lower }}\n    where: {attribute: country, equals: {{ c }}}\n{% endfor %}\n  - name: bad\n    where: {attribute: nope, equals: 1}\n"}, ["compile"], "models/a.yml:7", "unknown attribute 'nope'"),
+    ("line_inside_jinja_loop", {"models/a.yml": "segments:\n{% for c in ['KR', 'JP'] %}\n  - name: c_{{ c | lower }}\n    where: {attribute: nope, equals: {{ c }}}\n{% endfor %}\n"}, ["compile"], "models/a.yml:4", "unknown attribute 'nope'"),
+    ("line_after_jinja_comment", {"models/a.yml": "{#\n  a long\n  comment\n#}\nsegments:\n  - name: bad\n    where: {attribute: nope, equals: 1}\n"}, ["compile"], "models/a.yml:7", "unknown attribute 'nope'"),
+    ("line_after_multiline_macro", {"models/macros/m.sql": "{% macro two() %}\n      all:\n        - {attribute: country, equals: KR}\n        - {attribute: age, gt: 3}\n{%- endmacro %}\n", "models/a.yml": "segments:\n  - name: a\n    where:\n{{ two() }}\n  - name: bad\n    where: {attribute: nope, equals: 1}\n"}, ["compile"], "models/a.yml:6", "unknown attribute 'nope'"),
+    # segsql_project.yml: nested keys and types are checked like the top level
+    ("unknown_table_prefix_key", {"segsql_project.yml": "table_prefix: {segments: s_}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:1", "unknown key 'segments' in `table_prefix`"),
+    ("unknown_cdi_key", {"segsql_project.yml": "cdi:\n  tabel: x\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:2", "unknown key 'tabel' in `cdi`"),
+    ("project_name_not_text", {"segsql_project.yml": "name: shop\nbucket_salt: [a]\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:2", "`bucket_salt` must be text"),
+    ("cdi_table_not_plain", {"segsql_project.yml": "cdi: {table: 'my table'}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:1", "not a plain table name"),
+    ("cdi_table_reserved", {"segsql_project.yml": "cdi: {table: segsql_runs}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:1", "reserved for segsql"),
+    ("segment_prefix_not_plain", {"segsql_project.yml": "table_prefix: {segment: seg-}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:1", "not a plain table name"),
+    ("same_prefix_for_segments_and_funnels", {"segsql_project.yml": "table_prefix: {segment: x_, funnel: x_}\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:1", "share the prefix"),
+    # what a run writes must not collide
+    ("membership_table_is_a_source", {"segsql_project.yml": "table_prefix: {segment: ''}\n", "models/a.yml": "segments:\n  - name: users\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:2", "the table of the users source"),
+    ("membership_table_reserved", {"segsql_project.yml": "table_prefix: {segment: ''}\n", "models/a.yml": "segments:\n  - name: segsql_runs\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:2", "reserved for segsql"),
+    ("membership_table_is_cdi_table", {"segsql_project.yml": "table_prefix: {segment: ''}\ncdi: {table: vips}\n", "models/a.yml": "segments:\n  - name: vips\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:2", "which is the CDI table"),
+    ("duplicate_cdi_attribute", {"models/a.yml": "segments:\n  - name: a\n    where: {attribute: country, equals: KR}\n  - name: b\n    cdi_attribute: a\n    where: {attribute: country, equals: JP}\n"}, ["compile"], "models/a.yml:4", "both write the CDI attribute 'a'"),
+    ("empty_cdi_attribute", {"models/a.yml": "segments:\n  - name: a\n    cdi_attribute: ''\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "`cdi_attribute` is empty"),
+    ("sql_file_and_sql_key", {"models/a.sql": "select external_id from main.users\n", "models/a.yml": "segments:\n  - name: a\n    sql: select external_id from main.users\n"}, ["compile"], "models/a.yml:3", "also the file models/a.sql"),
+    ("sql_file_and_where", {"models/a.sql": "select external_id from main.users\n", "models/a.yml": OK_SEGMENT.replace("ok_segment", "a")}, ["compile"], "models/a.yml:", "also the file models/a.sql"),
+    ("source_table_four_parts", {"models/sources.yml": "users:\n  table: a.b.c.d\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:2", "[database.]schema.table"),
     ("or_missing_on_negative", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      not_equals: KR\n      or_missing: true\n"}, ["compile"], "models/a.yml:6", "or_missing"),
 ]
 
@@ -89,6 +125,26 @@ def test_bad_command_line_is_exit_2(tmp_path: Path, args: list[str], words: str)
     assert result.code == 2, result.output
     assert words in result.err
     assert "Traceback" not in result.output
+
+
+def test_explicit_profiles_dir_without_profiles_is_exit_2(tmp_path: Path) -> None:
+    """A mistyped --profiles-dir must not silently fall back to another profiles.yml."""
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/a.yml": OK_SEGMENT})
+    result = run_cli("--project-dir", str(root), "--profiles-dir", str(tmp_path / "nowhere"), "run")
+    assert result.code == 2, result.output
+    assert "--profiles-dir" in result.err and "no profiles.yml there" in result.err
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("rel", ["models/a.yml", "models/macros/m.sql", "models/b.sql", "segsql_project.yml"])
+def test_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path, rel: str) -> None:
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/ok.yml": OK_SEGMENT.replace("ok_segment", "ok")})
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_bytes(b"name: caf\xe9\n")
+    result = run_cli("--project-dir", str(root), "compile")
+    assert result.code == 2, result.output
+    assert f"{rel}: file is not UTF-8 text" in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
 
 
 def test_compile_check_exits_1_on_error(tmp_path: Path) -> None:

@@ -1,0 +1,53 @@
+"""Names a run writes: membership tables and CDI payload keys must not collide.
+
+A membership table named like a source or segsql's own tables would be overwritten by a
+run, and two segments sharing a `cdi_attribute` would write one Braze attribute with two
+meanings, so both are rejected before any SQL is generated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from segsql.definitions.segments import Segment
+from segsql.definitions.sources import Sources
+from segsql.errors import ProjectError
+from segsql.project.config import RESERVED_TABLE_PREFIXES, ProjectConfig
+
+
+def _source_tables(sources: Sources) -> dict[str, str]:
+    """Unqualified, lower-cased source table names, each with what declares it."""
+    named = [("users", sources.users), ("events", sources.events), ("purchases", sources.purchases)]
+    named += [(f"catalog {name}", cat) for name, cat in sources.catalogs.items()]
+    return {src.table.split(".")[-1].strip('"').lower(): what for what, src in named if src is not None}
+
+
+def check_tables(segments: Mapping[str, Segment], config: ProjectConfig, sources: Sources) -> None:
+    """Each table segment's `<prefix><name>` is free: not segsql's, not the CDI table, not a source."""
+    taken = _source_tables(sources)
+    for seg in segments.values():
+        if seg.materialized != "table":
+            continue
+        table = config.segment_prefix + seg.name
+        hint = "rename the segment or set table_prefix: {segment: ...} in segsql_project.yml"
+        if table.lower().startswith(RESERVED_TABLE_PREFIXES):
+            raise ProjectError(f"segment {seg.name!r} would write table {table!r}, a name reserved for segsql's own tables", seg.location, hint)
+        if table.lower() == config.cdi_table.lower():
+            raise ProjectError(f"segment {seg.name!r} would write table {table!r}, which is the CDI table", seg.location, hint)
+        if table.lower() in taken:
+            raise ProjectError(f"segment {seg.name!r} would write table {table!r}, the table of the {taken[table.lower()]} source", seg.location, hint)
+
+
+def check_cdi_attributes(segments: Mapping[str, Segment]) -> None:
+    """Two `cdi: true` segments may not write the same PAYLOAD key."""
+    owners: dict[str, Segment] = {}
+    for seg in sorted(segments.values(), key=lambda s: (s.location.file, s.location.line or 0)):
+        if not seg.cdi:
+            continue
+        other = owners.setdefault(seg.cdi_attribute, seg)
+        if other is not seg:
+            raise ProjectError(
+                f"segments {other.name!r} and {seg.name!r} both write the CDI attribute {seg.cdi_attribute!r}",
+                seg.location,
+                f"give one of them another cdi_attribute (the other is at {other.location})",
+            )
