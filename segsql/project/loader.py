@@ -15,7 +15,7 @@ from segsql.project.config import (
     parse_project_config,
     parse_target,
 )
-from segsql.project.templating import EnvVars, load_macros, make_environment, render_file
+from segsql.project.templating import EnvVars, load_macros, make_environment, read_text, render_file
 from segsql.project.yaml_lines import parse_yaml
 
 MODELS_DIR = "models"
@@ -91,7 +91,7 @@ def _read_config(root: Path, env: Any, base_context: dict[str, Any], cli_vars: d
 def _read_target(root: Path, config: ProjectConfig, profiles_dir: Path | None, target: str | None) -> Target:
     profiles_file = find_profiles_file(root, profiles_dir)
     loc = Location(relative_file(profiles_file, root))
-    raw = parse_yaml(profiles_file.read_text(encoding="utf-8"), loc)
+    raw = parse_yaml(read_text(profiles_file, loc), loc)
     return parse_target(raw, loc, config.profile, target, make_environment(profiles_file.parent))
 
 

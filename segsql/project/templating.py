@@ -109,6 +109,14 @@ def render_file(
         ) from None
 
 
+def read_text(file: Path, loc: Location) -> str:
+    """A project file as text; anything but UTF-8 is a user mistake, not a crash."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise _not_utf8(loc, err) from None
+
+
 def _not_utf8(loc: Location, err: UnicodeDecodeError) -> ProjectError:
     return ProjectError(f"file is not UTF-8 text (byte {err.object[err.start]:#04x} at offset {err.start})", loc, "save the file as UTF-8")
 

@@ -136,12 +136,12 @@ def test_explicit_profiles_dir_without_profiles_is_exit_2(tmp_path: Path) -> Non
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("rel", ["models/a.yml", "models/macros/m.sql", "models/b.sql", "segsql_project.yml"])
+@pytest.mark.parametrize("rel", ["models/a.yml", "models/macros/m.sql", "models/b.sql", "segsql_project.yml", "profiles.yml"])
 def test_file_that_is_not_utf8_is_one_clear_error(tmp_path: Path, rel: str) -> None:
     root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/ok.yml": OK_SEGMENT.replace("ok_segment", "ok")})
     (root / rel).parent.mkdir(parents=True, exist_ok=True)
     (root / rel).write_bytes(b"name: caf\xe9\n")
-    result = run_cli("--project-dir", str(root), "compile")
+    result = run_cli("--project-dir", str(root), "run")
     assert result.code == 2, result.output
     assert f"{rel}: file is not UTF-8 text" in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err

@@ -1,0 +1,34 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+WHERE
+  COALESCE(CAST(u.age AS FLOAT64) = 30, FALSE)
+  AND COALESCE(CAST(u.age AS FLOAT64) IN (30, 31.5), FALSE)
+  AND COALESCE(CAST(u.age AS FLOAT64) > 1, FALSE)
+  AND COALESCE(CAST(u.age AS FLOAT64) >= 2, FALSE)
+  AND COALESCE(CAST(u.age AS FLOAT64) < 99, FALSE)
+  AND COALESCE(CAST(u.age AS FLOAT64) <= 98, FALSE)
+  AND NOT CAST(u.age AS FLOAT64) IS NULL

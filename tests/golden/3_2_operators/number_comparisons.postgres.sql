@@ -1,0 +1,34 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(occurred_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+WHERE
+  COALESCE(CAST(u.age AS DOUBLE PRECISION) = 30, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE PRECISION) IN (30, 31.5), FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE PRECISION) > 1, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE PRECISION) >= 2, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE PRECISION) < 99, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE PRECISION) <= 98, FALSE)
+  AND NOT CAST(u.age AS DOUBLE PRECISION) IS NULL

@@ -1,0 +1,34 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+WHERE
+  COALESCE(CAST(u.age AS DOUBLE) = 30, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE) IN (30, 31.5), FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE) > 1, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE) >= 2, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE) < 99, FALSE)
+  AND COALESCE(CAST(u.age AS DOUBLE) <= 98, FALSE)
+  AND NOT CAST(u.age AS DOUBLE) IS NULL

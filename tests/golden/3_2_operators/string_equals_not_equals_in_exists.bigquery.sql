@@ -1,0 +1,35 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+WHERE
+  COALESCE(CAST(u.country AS STRING) = 'KR', FALSE)
+  AND NOT (
+    COALESCE(CAST(u.country AS STRING) = 'JP', FALSE)
+  )
+  AND NOT (
+    COALESCE(CAST(u.country AS STRING) IN ('US', 'CN'), FALSE)
+  )
+  AND COALESCE(NOT CAST(u.country AS STRING) IS NULL AND CAST(u.country AS STRING) <> '', FALSE)

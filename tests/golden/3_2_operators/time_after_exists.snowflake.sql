@@ -1,0 +1,32 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+WHERE
+  COALESCE(
+    CAST(CONVERT_TIMEZONE('UTC', u.signup_at) AS TIMESTAMPNTZ) > CAST('2026-01-01 09:30:00.000000' AS TIMESTAMPNTZ),
+    FALSE
+  )
+  AND NOT CAST(CONVERT_TIMEZONE('UTC', u.signup_at) AS TIMESTAMPNTZ) IS NULL

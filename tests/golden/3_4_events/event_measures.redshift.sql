@@ -1,0 +1,121 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_events AS (
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id,
+    SUM(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CASE
+          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
+          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+        END
+      END
+    ) AS m0,
+    AVG(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CASE
+          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
+          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+        END
+      END
+    ) AS m1,
+    MIN(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CASE
+          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
+          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+        END
+      END
+    ) AS m2,
+    MAX(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CASE
+          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
+          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+        END
+      END
+    ) AS m3,
+    COUNT(
+      DISTINCT CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CASE
+          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'product_id')) = 'string'
+          THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'product_id')
+        END
+      END
+    ) AS m4,
+    MIN(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC'
+      END
+    ) AS m5,
+    MAX(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC'
+      END
+    ) AS m6
+  FROM main.events AS e
+  WHERE
+    (
+      (
+        CAST(e.external_id AS VARCHAR) <> ''
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      )
+      AND CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+    )
+    AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS VARCHAR)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+LEFT JOIN __scan_events
+  ON __scan_events.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_events.m0, 0) >= 100, FALSE)
+  AND COALESCE(__scan_events.m1 < 50, FALSE)
+  AND COALESCE(__scan_events.m2 > 1, FALSE)
+  AND NOT (
+    COALESCE(__scan_events.m3 = 3, FALSE)
+  )
+  AND COALESCE(COALESCE(__scan_events.m4, 0) >= 3, FALSE)
+  AND COALESCE(__scan_events.m5 < CAST('2026-10-23 12:00:00.000000' AS TIMESTAMP), FALSE)
+  AND COALESCE(
+    __scan_events.m6 > CAST('2026-11-15 12:00:00.000000' AS TIMESTAMP)
+    AND __scan_events.m6 <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP),
+    FALSE
+  )

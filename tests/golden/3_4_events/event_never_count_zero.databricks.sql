@@ -1,0 +1,43 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_events AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(CASE WHEN CAST(e.event_name AS STRING) IN ('app_open', 'push_opened') THEN 1 END) AS m0
+  FROM main.events AS e
+  WHERE
+    (
+      CAST(e.external_id AS STRING) <> ''
+      AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND CAST(e.event_name AS STRING) IN ('app_open', 'push_opened')
+  GROUP BY
+    CAST(e.external_id AS STRING)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+LEFT JOIN __scan_events
+  ON __scan_events.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_events.m0, 0) = 0, FALSE)

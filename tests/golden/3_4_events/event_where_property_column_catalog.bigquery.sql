@@ -1,0 +1,99 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+), __scan_events AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(
+      CASE
+        WHEN CAST(e.event_name AS STRING) IN ('product_searched')
+        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-10-31 15:00:00.000000' AS DATETIME)
+        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) < CAST('2026-11-14 15:00:00.000000' AS DATETIME)
+        AND COALESCE(
+          REGEXP_CONTAINS(
+            IF(
+              JSON_TYPE(e.properties, '$."query"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."query"'),
+              NULL
+            ),
+            '(?i)sneaker'
+          ),
+          FALSE
+        )
+        AND COALESCE(
+          IF(
+            JSON_TYPE(e.properties, '$."filters"."size"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
+            CAST(JSON_EXTRACT_STRING(e.properties, '$."filters"."size"') AS FLOAT64),
+            NULL
+          ) BETWEEN 250 AND 280,
+          FALSE
+        )
+        AND COALESCE(
+          LIST_CONTAINS(
+            CAST(IF(
+              JSON_TYPE(e.properties, '$."tags"') IN ('ARRAY'),
+              JSON_EXTRACT(e.properties, '$."tags"'),
+              NULL
+            ) AS ARRAY<STRING>),
+            'sale'
+          ),
+          FALSE
+        )
+        AND COALESCE(CAST(e.platform AS STRING) IN ('ios', 'android'), FALSE)
+        AND COALESCE(
+          IF(
+            JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR'),
+            JSON_EXTRACT_STRING(e.properties, '$."product_id"'),
+            NULL
+          ) IN (
+            SELECT
+              CAST(c.product_id AS STRING)
+            FROM main.products AS c
+            WHERE
+              COALESCE(CAST(c.category AS STRING) = 'shoes', FALSE)
+              AND COALESCE(CAST(c.list_price AS FLOAT64) >= 80, FALSE)
+          ),
+          FALSE
+        )
+        THEN 1
+      END
+    ) AS m0
+  FROM main.events AS e
+  WHERE
+    (
+      (
+        CAST(e.external_id AS STRING) <> ''
+        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+      )
+      AND CAST(e.event_name AS STRING) IN ('product_searched')
+    )
+    AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-10-31 15:00:00.000000' AS DATETIME)
+  GROUP BY
+    CAST(e.external_id AS STRING)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+LEFT JOIN __scan_events
+  ON __scan_events.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_events.m0, 0) >= 1, FALSE)

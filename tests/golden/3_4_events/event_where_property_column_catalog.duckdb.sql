@@ -1,0 +1,95 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_events AS (
+  SELECT
+    CAST(e.external_id AS TEXT) AS external_user_id,
+    COUNT(
+      CASE
+        WHEN CAST(e.event_name AS TEXT) IN ('product_searched')
+        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
+        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) < CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
+        AND COALESCE(
+          REGEXP_MATCHES(
+            CASE
+              WHEN JSON_TYPE(e.properties, '$."query"') IN ('VARCHAR')
+              THEN JSON_EXTRACT_STRING(e.properties, '$."query"')
+            END,
+            '(?i)sneaker'
+          ),
+          FALSE
+        )
+        AND COALESCE(
+          CASE
+            WHEN JSON_TYPE(e.properties, '$."filters"."size"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
+            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."filters"."size"') AS DOUBLE)
+          END BETWEEN 250 AND 280,
+          FALSE
+        )
+        AND COALESCE(
+          LIST_CONTAINS(
+            CAST(CASE
+              WHEN JSON_TYPE(e.properties, '$."tags"') IN ('ARRAY')
+              THEN JSON_EXTRACT(e.properties, '$."tags"')
+            END AS TEXT[]),
+            'sale'
+          ),
+          FALSE
+        )
+        AND COALESCE(CAST(e.platform AS TEXT) IN ('ios', 'android'), FALSE)
+        AND COALESCE(
+          CASE
+            WHEN JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR')
+            THEN JSON_EXTRACT_STRING(e.properties, '$."product_id"')
+          END IN (
+            SELECT
+              CAST(c.product_id AS TEXT)
+            FROM main.products AS c
+            WHERE
+              COALESCE(CAST(c.category AS TEXT) = 'shoes', FALSE)
+              AND COALESCE(CAST(c.list_price AS DOUBLE) >= 80, FALSE)
+          ),
+          FALSE
+        )
+        THEN 1
+      END
+    ) AS m0
+  FROM main.events AS e
+  WHERE
+    (
+      (
+        CAST(e.external_id AS TEXT) <> ''
+        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      )
+      AND CAST(e.event_name AS TEXT) IN ('product_searched')
+    )
+    AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS TEXT)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS TEXT) = v.external_user_id
+LEFT JOIN __scan_events
+  ON __scan_events.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_events.m0, 0) >= 1, FALSE)

@@ -1,0 +1,97 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_events AS (
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id,
+    COUNT(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('product_searched')
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' < CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
+        AND COALESCE(
+          CASE
+            WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'query')) = 'string'
+            THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'query')
+          END ~ '(?i)sneaker',
+          FALSE
+        )
+        AND COALESCE(
+          CASE
+            WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'filters', 'size')) = 'number'
+            THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'filters', 'size') AS DOUBLE PRECISION)
+          END BETWEEN 250 AND 280,
+          FALSE
+        )
+        AND COALESCE(
+          EXISTS(
+            SELECT
+              1
+            FROM JSONB_ARRAY_ELEMENTS_TEXT(
+              CASE
+                WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'tags')) = 'array'
+                THEN JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'tags')
+              END
+            ) AS __el(v)
+            WHERE
+              __el.v IN ('sale')
+          ),
+          FALSE
+        )
+        AND COALESCE(CAST(e.platform AS VARCHAR) IN ('ios', 'android'), FALSE)
+        AND COALESCE(
+          CASE
+            WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'product_id')) = 'string'
+            THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'product_id')
+          END IN (
+            SELECT
+              CAST(c.product_id AS VARCHAR)
+            FROM main.products AS c
+            WHERE
+              COALESCE(CAST(c.category AS VARCHAR) = 'shoes', FALSE)
+              AND COALESCE(CAST(c.list_price AS DOUBLE PRECISION) >= 80, FALSE)
+          ),
+          FALSE
+        )
+        THEN 1
+      END
+    ) AS m0
+  FROM main.events AS e
+  WHERE
+    (
+      (
+        CAST(e.external_id AS VARCHAR) <> ''
+        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      )
+      AND CAST(e.event_name AS VARCHAR) IN ('product_searched')
+    )
+    AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS VARCHAR)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+LEFT JOIN __scan_events
+  ON __scan_events.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_events.m0, 0) >= 1, FALSE)

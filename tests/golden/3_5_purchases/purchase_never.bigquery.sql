@@ -1,0 +1,42 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+), __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(CASE WHEN TRUE THEN 1 END) AS m0
+  FROM main.purchases AS e
+  WHERE
+    CAST(e.external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  GROUP BY
+    CAST(e.external_id AS STRING)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+LEFT JOIN __scan_purchases
+  ON __scan_purchases.external_user_id = v.external_user_id
+WHERE
+  NOT (
+    COALESCE(COALESCE(__scan_purchases.m0, 0) >= 1, FALSE)
+  )

@@ -1,0 +1,101 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(
+      CASE
+        WHEN CAST(e.product_id AS STRING) IN ('p1', 'p2')
+        AND NOT (
+          COALESCE(
+            NOT IF(
+              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+            ) IS NULL
+            AND IF(
+              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+            ) <> '',
+            FALSE
+          )
+        )
+        THEN 1
+      END
+    ) AS m0,
+    MIN(
+      CASE
+        WHEN CAST(e.product_id AS STRING) IN ('p1', 'p2')
+        AND NOT (
+          COALESCE(
+            NOT IF(
+              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+            ) IS NULL
+            AND IF(
+              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+            ) <> '',
+            FALSE
+          )
+        )
+        THEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP)
+      END
+    ) AS m1,
+    MAX(
+      CASE
+        WHEN CAST(e.product_id AS STRING) IN ('p1', 'p2')
+        AND NOT (
+          COALESCE(
+            NOT IF(
+              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+            ) IS NULL
+            AND IF(
+              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
+              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+            ) <> '',
+            FALSE
+          )
+        )
+        THEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP)
+      END
+    ) AS m2
+  FROM main.purchases AS e
+  WHERE
+    (
+      CAST(e.external_id AS STRING) <> ''
+      AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND CAST(e.product_id AS STRING) IN ('p1', 'p2')
+  GROUP BY
+    CAST(e.external_id AS STRING)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+LEFT JOIN __scan_purchases
+  ON __scan_purchases.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_purchases.m0, 0) >= 2, FALSE)
+  AND COALESCE(__scan_purchases.m1 < CAST('2026-05-31 15:00:00.000000' AS TIMESTAMP), FALSE)
+  AND COALESCE(__scan_purchases.m2 > CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP), FALSE)

@@ -1,0 +1,48 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS TEXT) AS external_user_id,
+    SUM(
+      CASE
+        WHEN CAST(EPOCH_MS(e.purchased_ms) AS TIMESTAMP) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+        THEN CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)
+      END
+    ) AS m0
+  FROM main.purchases AS e
+  WHERE
+    (
+      CAST(e.external_id AS TEXT) <> ''
+      AND CAST(EPOCH_MS(e.purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND CAST(EPOCH_MS(e.purchased_ms) AS TIMESTAMP) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS TEXT)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS TEXT) = v.external_user_id
+LEFT JOIN __scan_purchases
+  ON __scan_purchases.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_purchases.m0, 0) >= 300, FALSE)

@@ -1,0 +1,48 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id,
+    SUM(
+      CASE
+        WHEN TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+        THEN CAST(e.price AS DOUBLE PRECISION) * COALESCE(CAST(e.quantity AS DOUBLE PRECISION), 1)
+      END
+    ) AS m0
+  FROM main.purchases AS e
+  WHERE
+    (
+      CAST(e.external_id AS VARCHAR) <> ''
+      AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS VARCHAR)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+LEFT JOIN __scan_purchases
+  ON __scan_purchases.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_purchases.m0, 0) >= 300, FALSE)

@@ -1,0 +1,48 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+), __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id,
+    SUM(
+      CASE
+        WHEN CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
+        THEN CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)
+      END
+    ) AS m0
+  FROM main.purchases AS e
+  WHERE
+    (
+      CAST(e.external_id AS VARCHAR) <> ''
+      AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+    )
+    AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
+  GROUP BY
+    CAST(e.external_id AS VARCHAR)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+LEFT JOIN __scan_purchases
+  ON __scan_purchases.external_user_id = v.external_user_id
+WHERE
+  COALESCE(COALESCE(__scan_purchases.m0, 0) >= 300, FALSE)

@@ -1,0 +1,67 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __rfm_0 AS (
+  SELECT
+    external_user_id,
+    FLOOR(
+      (
+        5 * COUNT(*) OVER (ORDER BY last_at NULLS LAST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+      ) / COUNT(*) OVER ()
+    ) AS recency,
+    FLOOR(
+      (
+        5 * COUNT(*) OVER (ORDER BY purchases NULLS LAST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+      ) / COUNT(*) OVER ()
+    ) AS frequency,
+    FLOOR(
+      (
+        5 * COUNT(*) OVER (ORDER BY revenue NULLS LAST RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+      ) / COUNT(*) OVER ()
+    ) AS monetary
+  FROM (
+    SELECT
+      CAST(e.external_id AS STRING) AS external_user_id,
+      MAX(CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP)) AS last_at,
+      COUNT(*) AS purchases,
+      COALESCE(SUM(CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)), 0) AS revenue
+    FROM main.purchases AS e
+    WHERE
+      (
+        CAST(e.external_id AS STRING) <> ''
+        AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      )
+      AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) >= CAST('2025-11-21 15:00:00.000000' AS TIMESTAMP)
+    GROUP BY
+      CAST(e.external_id AS STRING)
+  ) AS p
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS STRING) = v.external_user_id
+LEFT JOIN __rfm_0
+  ON __rfm_0.external_user_id = v.external_user_id
+WHERE
+  NOT __rfm_0.external_user_id IS NULL
+  AND COALESCE(__rfm_0.recency >= 4, FALSE)
+  AND COALESCE(__rfm_0.frequency >= 4, FALSE)
+  AND COALESCE(__rfm_0.monetary BETWEEN 3 AND 5, FALSE)
