@@ -31,6 +31,7 @@ from segsql.planner import SharedSteps
 
 ID_COLUMN = "external_user_id"
 SEQ_USER = "__uid"  # not external_user_id: the events table may already have that column
+UTC_TIME = "__utc_time"  # the converted time column of `rows()`
 ROW = "e"
 ZERO_WHEN_EMPTY = ("count", "sum", "count_distinct", "revenue")
 AGGREGATES = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "min": "MIN", "max": "MAX", "first": "MIN", "last": "MAX", "revenue": "SUM", "count_distinct": "COUNT"}
@@ -53,9 +54,26 @@ class BehaviourCompiler:
         """The events or purchases source (both have `table`, `user`, `time`)."""
         return self.sources.events if name == "events" else self.sources.purchases
 
+    def _converted(self, source: str) -> bool:
+        """Does the time column need converting (zoned, epoch, or of unknown type)?"""
+        src = self.source(source)
+        return src.time.unit is not None or not self.conditions.types.is_naive(src.table, src.time.column)
+
+    def rows(self, source: str, row: str = ROW) -> exp.Expression:
+        """FROM for a pass that reads the time many times: a naive time column is read as it is
+        (so range predicates on it prune); any other is converted once per row, in a projection
+        below the scan, instead of inside every aggregate."""
+        src = self.source(source)
+        table = exp.to_table(src.table, dialect=self.dialect)
+        if not self._converted(source):
+            return exp.alias_(table, row, table=True)
+        utc = self.rules.to_utc(exp.column(src.time.column), src.time.unit)
+        return exp.select(exp.Star(), exp.alias_(utc, UTC_TIME)).from_(table).subquery(row)
+
     def time(self, source: str, row: str = ROW) -> exp.Expression:
-        col = self.source(source).time
-        return self.rules.to_utc(exp.column(col.column, table=row), col.unit)
+        """The time of a row of `rows(source)`, as a naive UTC timestamp."""
+        column = UTC_TIME if self._converted(source) else self.source(source).time.column
+        return exp.column(column, table=row)
 
     def user(self, source: str, row: str = ROW) -> exp.Expression:
         return self.rules.to_text(exp.column(self.source(source).user, table=row))
@@ -95,22 +113,23 @@ class BehaviourCompiler:
         column = src.name if source == "events" else src.product
         return [exp.In(this=self.rules.to_text(exp.column(column, table=row)), expressions=[lit(n) for n in names])]
 
-    def _where(self, cond: RowCondition | CatalogCondition, row: str) -> exp.Expression:
+    def _where(self, source: str, cond: RowCondition | CatalogCondition, row: str) -> exp.Expression:
+        table = self.source(source).table
         if isinstance(cond, RowCondition):
-            return self.conditions.condition(self.conditions.value(cond.value, row), cond.condition)
+            return self.conditions.condition(self.conditions.value(cond.value, row, table), cond.condition)
         catalog = self.sources.catalogs[cond.catalog]
         keys = exp.select(self.rules.to_text(exp.column(catalog.key, table="c"))).from_(
             exp.alias_(exp.to_table(catalog.table, dialect=self.dialect), "c", table=True)
         )
         for f in cond.filters:
-            keys = keys.where(self.conditions.condition(self.conditions.value(f.value, "c"), f.condition))
-        key = self.conditions.value(cond.key, row).sql
+            keys = keys.where(self.conditions.condition(self.conditions.value(f.value, "c", catalog.table), f.condition))
+        key = self.conditions.value(cond.key, row, table).sql
         return two_valued(key.isin(query=keys))
 
     def occurrence(self, source: str, names: tuple[str, ...] | None, where: tuple[RowCondition | CatalogCondition, ...], window: Window | None, row: str = ROW) -> exp.Expression:
         """True for a row that counts: the right name, inside the window, every `where` true."""
         parts = self._names(source, names, row) + self.in_window(self.time(source, row), window)
-        parts += [self._where(c, row) for c in where]
+        parts += [self._where(source, c, row) for c in where]
         return exp.and_(*parts) if parts else exp.true()
 
     # -- event and purchase filters ----------------------------------------------------------------
@@ -127,7 +146,7 @@ class BehaviourCompiler:
             value = exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))
         else:
             assert measure.value is not None
-            value = self.conditions.value(measure.value, ROW).sql
+            value = self.conditions.value(measure.value, ROW, self.source(node.source).table).sql
         case = exp.Case(ifs=[exp.If(this=when, true=value)])
         if measure.kind == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[case]))
@@ -149,11 +168,10 @@ class BehaviourCompiler:
     def scan_query(self, source: str) -> exp.Select:
         """One grouped pass over a source computing every registered aggregate."""
         scan = self.steps.scans[source]
-        src = self.source(source)
         select = exp.select(exp.alias_(self.user(source), ID_COLUMN))
         for alias, aggregate in scan.metrics.values():
             select = select.select(exp.alias_(aggregate, alias))
-        select = select.from_(exp.alias_(exp.to_table(src.table, dialect=self.dialect), ROW, table=True)).where(self.seen(source))
+        select = select.from_(self.rows(source)).where(self.seen(source))
         if scan.names is not None:
             select = select.where(exp.and_(*self._names(source, tuple(sorted(scan.names)), ROW)))
         if scan.start is not None:
@@ -173,7 +191,7 @@ class BehaviourCompiler:
         """True when a path of distinct rows t1 <= ... <= tk satisfies every limit (SPEC 3.6)."""
         key = repr((node.steps, node.window, node.max_span_s, node.then_not, node.then_not_s))
         src = self.source("events")
-        base = exp.alias_(exp.to_table(src.table, dialect=self.dialect), ROW, table=True)
+        base = self.rows("events")
         order = [self.user("events"), self.time("events"), self.rules.to_text(exp.column(src.name, table=ROW))]
         if src.properties:
             order.append(self.rules.to_text(exp.column(src.properties, table=ROW)))
@@ -235,7 +253,7 @@ class BehaviourCompiler:
                 exp.alias_(exp.Count(this=exp.Star()), "purchases"),
                 exp.alias_(exp.Coalesce(this=exp.Sum(this=exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))), expressions=[lit(0)]), "revenue"),
             )
-            .from_(exp.alias_(exp.to_table(src.table, dialect=self.dialect), ROW, table=True))
+            .from_(self.rows("purchases"))
             .where(exp.and_(self.seen("purchases"), *self.in_window(self.time("purchases"), node.window)))
             .group_by(self.user("purchases"))
         )

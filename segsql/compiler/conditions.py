@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.dialects import (
     JSON_ARRAY,
     JSON_BOOLEAN,
@@ -42,19 +43,28 @@ def two_valued(expression: exp.Expression) -> exp.Expression:
 class ConditionCompiler:
     """Compiles Conditions for one dialect at one `as_of`."""
 
-    def __init__(self, rules: DialectRules, as_of: dt.datetime):
+    def __init__(self, rules: DialectRules, as_of: dt.datetime, types: ColumnTypes | None = None):
         self.rules = rules
         self.as_of = as_of
+        self.types = types or ColumnTypes()
 
     # -- typed values ---------------------------------------------------------------------
-    def value(self, ref: ValueRef, row: str) -> Typed:
-        """The typed SQL value of an attribute or JSON path on the current row."""
+    def value(self, ref: ValueRef, row: str, table: str | None = None) -> Typed:
+        """The typed SQL value of an attribute or JSON path on the current row of `table`."""
         column = exp.column(ref.column, table=row)
         if ref.path:
             return self.json_value(column, ref.path, ref.type)
-        return self.cast(column, ref.type, ref.unit)
+        if ref.type == "time":
+            return Typed(self.time(column, table, ref.column, ref.unit), "time")
+        return self.cast(column, ref.type)
 
-    def cast(self, column: exp.Expression, kind: str, unit: str | None = None) -> Typed:
+    def time(self, column: exp.Expression, table: str | None, name: str, unit: str | None) -> exp.Expression:
+        """A time column as a naive UTC timestamp: as it is when the engine says it is one already."""
+        if unit is None and self.types.is_naive(table, name):
+            return column
+        return self.rules.to_utc(column, unit)
+
+    def cast(self, column: exp.Expression, kind: str) -> Typed:
         r = self.rules
         if kind == "string":
             return Typed(r.to_text(column), kind)
@@ -62,8 +72,6 @@ class ConditionCompiler:
             return Typed(r.to_number(column), kind)
         if kind == "boolean":
             return Typed(r.to_boolean(column), kind)
-        if kind == "time":
-            return Typed(r.to_utc(column, unit), kind)
         if kind == "array":
             array = r.as_json_array(column)
             return Typed(exp.If(this=r.is_json_array(array), true=array.copy()), kind)

@@ -39,6 +39,9 @@ class DialectRules:
 
     name = "duckdb"
     timestamp_type = exp.DataType.Type.TIMESTAMP
+    #: Engine type names (upper case) of naive timestamps: in the UTC session they are UTC
+    #: instants already, so `to_utc` would be the identity and is skipped (see ColumnTypes).
+    naive_timestamps = frozenset({"TIMESTAMP"})
 
     # -- literals and types -------------------------------------------------------------
     def timestamp(self, moment: dt.datetime) -> exp.Expression:
@@ -172,6 +175,7 @@ class SnowflakeRules(DialectRules):
 
     name = "snowflake"
     timestamp_type = exp.DataType.Type.TIMESTAMPNTZ
+    naive_timestamps = frozenset({"TIMESTAMP_NTZ"})
 
     def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
         if unit is not None:
@@ -248,6 +252,7 @@ class PostgresRules(DialectRules):
     """
 
     name = "postgres"
+    naive_timestamps = frozenset({"TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE"})
     #: The ISO-8601 forms Python's `datetime.fromisoformat` reads; anything else (PostgreSQL
     #: would also read 'yesterday' or 'epoch') is not a time, so missing.
     ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"

@@ -72,7 +72,8 @@ class FilterCompiler:
         return exp.not_(exp.paren(self.compile(node.child)))
 
     def compile_attribute_filter(self, node: AttributeFilter) -> exp.Expression:
-        return self.conditions.condition(self.conditions.value(node.value, self.users_row), node.condition)
+        table = self.sources.users.table if self.sources.users else None
+        return self.conditions.condition(self.conditions.value(node.value, self.users_row, table), node.condition)
 
     def compile_segment_ref(self, node: SegmentRef) -> exp.Expression:
         return self.segment_flag(node.segment)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from sqlglot import exp
 
 from segsql.compiler.behaviour import BehaviourCompiler
+from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.conditions import ConditionCompiler
 from segsql.compiler.dialects import DialectRules, lit, rules_for
 from segsql.compiler.filters import ID_COLUMN, FilterCompiler
@@ -43,12 +44,13 @@ def source_table(name: str, dialect: str) -> exp.Table:
 class SegmentCompiler:
     """Compiles the segments of a project for one dialect and one `as_of`."""
 
-    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime):
+    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None):
+        """`types`: what the engine reports about the source columns (a run knows; `compile` does not)."""
         self.defs = definitions
         self.dialect = dialect
         self.rules: DialectRules = rules_for(dialect)
         self.as_of = as_of
-        self.conditions = ConditionCompiler(self.rules, as_of)
+        self.conditions = ConditionCompiler(self.rules, as_of, types)
         self._sql_cache: dict[str, exp.Query] = {}
         self._reset()
 
@@ -63,7 +65,7 @@ class SegmentCompiler:
         select = exp.select(exp.alias_(ident, ID_COLUMN)).from_(source_table(table, self.dialect))
         select = select.where(exp.NEQ(this=ident.copy(), expression=lit("")))
         if time is not None:
-            moment = self.rules.to_utc(exp.column(time.column), time.unit)
+            moment = self.conditions.time(exp.column(time.column), table, time.column, time.unit)
             select = select.where(exp.LTE(this=moment, expression=self.rules.timestamp(self.as_of)))
         return select
 

@@ -46,6 +46,10 @@ class Adapter:
     def _rollback(self) -> None:
         raise NotImplementedError
 
+    def _describe(self, sql: str) -> list[tuple[str, str]]:
+        """(name, engine type name) of a query's result columns; empty when the driver cannot tell."""
+        return []
+
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """Create-or-replace `table` and insert `rows`. Column types are logical: VARCHAR, BIGINT,
         DOUBLE, BOOLEAN, TIMESTAMP (naive UTC), TIMESTAMPTZ, JSON (text) and VARCHAR[]."""
@@ -79,6 +83,16 @@ class Adapter:
         text = self.sql(statement)
         try:
             return self._fetch(text)
+        except EngineError:
+            raise
+        except Exception as err:
+            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
+
+    def column_types(self, table: exp.Table) -> list[tuple[str, str]]:
+        """(name, engine type name) of every column of a table, from a query that reads no rows."""
+        text = self.sql(exp.select(exp.Star()).from_(table).limit(0))
+        try:
+            return self._describe(text)
         except EngineError:
             raise
         except Exception as err:
@@ -120,6 +134,16 @@ class Adapter:
         if self.schema:
             query = query.where(exp.func("LOWER", exp.column("table_schema")).eq(exp.Literal.string(self.schema.lower())))
         return [str(r[0]).lower() for r in self.fetch(query)]
+
+    def schema_tables(self) -> dict[str, set[str]]:
+        """Lower-case name → lower-case column names of every table in the target schema, in one query."""
+        query = exp.select(exp.column("table_name"), exp.column("column_name")).from_(exp.table_("columns", db="information_schema"))
+        if self.schema:
+            query = query.where(exp.func("LOWER", exp.column("table_schema")).eq(exp.Literal.string(self.schema.lower())))
+        tables: dict[str, set[str]] = {}
+        for table, column in self.fetch(query):
+            tables.setdefault(str(table).lower(), set()).add(str(column).lower())
+        return tables
 
     def __enter__(self) -> Adapter:
         return self

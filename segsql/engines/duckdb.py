@@ -54,6 +54,9 @@ class DuckDBAdapter(Adapter):
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()
 
+    def _describe(self, sql: str) -> list[tuple[str, str]]:
+        return [(d[0], str(d[1])) for d in self.conn.execute(sql).description or []]
+
     def _begin(self) -> None:
         self.conn.execute("BEGIN TRANSACTION")
 

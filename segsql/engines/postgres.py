@@ -92,6 +92,12 @@ class PostgresAdapter(Adapter):
             columns = [d.name.lower() for d in cur.description or []]
             return columns, [tuple(_plain(v) for v in r) for r in cur.fetchall()]
 
+    def _describe(self, sql: str) -> list[tuple[str, str]]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, prepare=False)
+            types = self.conn.adapters.types
+            return [(d.name, info.name if (info := types.get(d.type_code)) else "") for d in cur.description or []]
+
     def _begin(self) -> None:
         self._execute("BEGIN")
 

@@ -1,11 +1,15 @@
 """`segsql run`: stage memberships, diff, guard, and commit everything in one transaction.
 
 DDL (scratch tables, first-time tables) happens before the transaction because Snowflake
-commits DDL implicitly; inside it there is only DML: each passing segment's rows are
-replaced (DELETE + INSERT), CDI rows of changed users are replaced, and the change log,
-history and run state are appended. Readers see the old or the new state, never a mix;
-a run killed at any instant leaves every table as before, so the next run emits each
-change exactly once.
+commits DDL implicitly; inside it there is only DML: each changed segment's leavers are
+deleted and newcomers inserted (unchanged segments are not written), CDI rows of changed
+users are replaced, and the change log, history and run state are appended. Readers see
+the old or the new state, never a mix; a run killed at any instant leaves every table as
+before, so the next run emits each change exactly once.
+
+The catalogue is read once per run (segsql's own tables, the source columns' types); the
+diff is counted for all segments in one query, and ids reach Python only where CDI payloads
+are merged.
 """
 
 from __future__ import annotations
@@ -20,23 +24,24 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler import SegmentCompiler, flag_name
+from segsql.compiler import SegmentCompiler
+from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.dialects import lit, rules_for
 from segsql.compiler.query import source_table
 from segsql.definitions.dag import dependents
 from segsql.definitions.segments import Segment
+from segsql.definitions.sources import Sources
 from segsql.engines import Adapter, EngineError
 from segsql.errors import RunFailure
 from segsql.run import cdi
+from segsql.run.diff import Counts, Membership
 from segsql.run.session import Session
 from segsql.run.state import (
     CDI_COLUMNS,
     CHANGES,
     COLUMNS,
-    ENTERED_AT,
     HISTORY,
     RUNS,
-    SEGMENT_ID,
     SPLIT_GROUP,
     ensure_membership_table,
     ensure_state_tables,
@@ -53,6 +58,7 @@ class SegmentResult:
     size: int = 0
     entered: int = 0
     exited: int = 0
+    #: its share of the shared staging and diff queries
     seconds: float = 0.0
     message: str = ""
 
@@ -84,18 +90,6 @@ class RunResult:
         }
 
 
-@dataclass
-class Staged:
-    """One segment after staging: its new members' scratch table and its diff."""
-
-    segment: Segment
-    table: exp.Table
-    new: exp.Table
-    entered: list[tuple[str, str | None]] = field(default_factory=list)
-    exited: list[tuple[str, str | None]] = field(default_factory=list)
-    regrouped: list[tuple[str, str | None, str | None]] = field(default_factory=list)
-
-
 def check_users_unique(session: Session, adapter: Adapter) -> None:
     """SPEC 1: the users source holds at most one row per id; fail before writing anything."""
     users = session.definitions.sources.users
@@ -115,16 +109,16 @@ def check_users_unique(session: Session, adapter: Adapter) -> None:
         raise RunFailure(f"the users source {users.table} has {rows[0][1]} rows for id {rows[0][0]!r}; it must hold at most one row per id — nothing was written")
 
 
-def split_group_sql(segment: Segment, dialect: str) -> exp.Expression:
-    """SPEC 2: the bucket of md5(salt || id) picks the group; group i takes the next 100·p_i buckets."""
-    assert segment.split is not None
-    rules = rules_for(dialect)
-    bucket = rules.bucket(exp.column(SEGMENT_ID, table="s"), segment.split.salt)
-    ifs, upper = [], 0.0
-    for group, pct in segment.split.groups:
-        upper += pct * 100
-        ifs.append(exp.If(this=exp.LT(this=bucket.copy(), expression=lit(round(upper, 6))), true=lit(group)))
-    return exp.Case(ifs=ifs)
+def source_types(sources: Sources, adapter: Adapter) -> ColumnTypes:
+    """Every source table's column types, one query per table that reads no rows."""
+    tables = {s.table for s in (sources.users, sources.events, sources.purchases) if s is not None}
+    tables |= {c.table for c in sources.catalogs.values()}
+    found = {}
+    for table in sorted(tables):
+        # a missing table is reported by the query that reads it, with the segment's location
+        with contextlib.suppress(EngineError):
+            found[table] = adapter.column_types(source_table(table, adapter.dialect))
+    return ColumnTypes.from_engine(found, rules_for(adapter.dialect))
 
 
 class Run:
@@ -146,6 +140,8 @@ class Run:
         self.results = {n: SegmentResult(n, self.defs.config.segment_prefix + n) for n in self.names}
         self.scratch: list[exp.Table] = []
         self.started = dt.datetime.now(dt.UTC)
+        #: lower-case table name → its lower-case columns, read once (segsql's own tables)
+        self.catalogue: dict[str, set[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def _scratch(self, label: str) -> exp.Table:
@@ -157,13 +153,11 @@ class Run:
         self.results[name].status = status
         self.results[name].message = message
 
-    def _ids(self, query: exp.Select) -> list[tuple[Any, ...]]:
-        return self.adapter.fetch(query)
-
     # -- staging ---------------------------------------------------------------------------------
     def stage(self) -> dict[str, exp.Table]:
         """One fused query for every segment; if it fails, one per segment to isolate the failure."""
-        compiler = SegmentCompiler(self.defs, self.adapter.dialect, self.session.as_of)
+        types = source_types(self.defs.sources, self.adapter)
+        compiler = SegmentCompiler(self.defs, self.adapter.dialect, self.session.as_of, types)
         stage = self._scratch("stage")
         try:
             self.adapter.execute(exp.Create(this=stage, kind="TABLE", expression=compiler.flags(self.names)))
@@ -180,51 +174,43 @@ class Run:
                 self._fail(name, f"{self.defs.segments[name].location}: {err}")
         return tables
 
-    def diff(self, name: str, stage: exp.Table, index: int) -> Staged:
-        """New members with entered_at (and split group), and who entered, left or changed group."""
+    def membership(self, name: str, stage: exp.Table) -> Membership:
+        """The segment's table, created (or given `split_group`) first unless this is a dry run."""
         seg = self.defs.segments[name]
         table_name = self.defs.config.segment_prefix + name
-        member = self.adapter.table(table_name)
-        exists = self.adapter.table_exists(table_name)
+        columns = self.catalogue.get(table_name.lower())
         if not self.dry_run:
-            ensure_membership_table(self.adapter, table_name, seg.split is not None)
-            exists = True
-        old_has_group = exists and SPLIT_GROUP in self.adapter.columns(table_name)
-        new = self._scratch(f"new{index}")
-        group = split_group_sql(seg, self.adapter.dialect) if seg.split else exp.cast(exp.null(), "VARCHAR")
-        select = exp.select(exp.column(SEGMENT_ID, table="s"))
-        if exists:
-            select = select.select(exp.Coalesce(this=exp.column(ENTERED_AT, table="o"), expressions=[self.as_of.copy()]).as_(ENTERED_AT))
-            select = select.from_(stage.as_("s")).join(member.as_("o"), on=exp.column(SEGMENT_ID, table="o").eq(exp.column(SEGMENT_ID, table="s")), join_type="left")
-        else:
-            select = select.select(exp.alias_(self.as_of.copy(), ENTERED_AT)).from_(stage.as_("s"))
-        select = select.select(exp.alias_(group, SPLIT_GROUP)).where(exp.column(flag_name(name), table="s"))
-        self.adapter.execute(exp.Create(this=new, kind="TABLE", expression=select))
-        staged = Staged(seg, member, new)
-        self.results[name].size = int(self.adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(new))[0][0])
-        old_group = exp.column(SPLIT_GROUP, table="o") if old_has_group else exp.cast(exp.null(), "VARCHAR")
-        if exists:
-            joined = exp.column(SEGMENT_ID, table="o").eq(exp.column(SEGMENT_ID, table="n"))
-            staged.entered = [(str(r[0]), r[1]) for r in self._ids(
-                exp.select(exp.column(SEGMENT_ID, table="n"), exp.column(SPLIT_GROUP, table="n")).from_(new.as_("n"))
-                .join(member.as_("o"), on=joined, join_type="left").where(exp.column(SEGMENT_ID, table="o").is_(exp.null())))]
-            staged.exited = [(str(r[0]), r[1]) for r in self._ids(
-                exp.select(exp.column(SEGMENT_ID, table="o"), old_group.copy()).from_(member.as_("o"))
-                .join(new.as_("n"), on=joined.copy(), join_type="left").where(exp.column(SEGMENT_ID, table="n").is_(exp.null())))]
-            if seg.split is not None:
-                staged.regrouped = [(str(r[0]), r[1], r[2]) for r in self._ids(
-                    exp.select(exp.column(SEGMENT_ID, table="n"), old_group.copy(), exp.column(SPLIT_GROUP, table="n")).from_(new.as_("n"))
-                    .join(member.as_("o"), on=joined.copy()).where(exp.func("COALESCE", old_group.copy(), lit("")).neq(exp.func("COALESCE", exp.column(SPLIT_GROUP, table="n"), lit("")))))]
-        else:
-            staged.entered = [(str(r[0]), r[1]) for r in self._ids(exp.select(SEGMENT_ID, SPLIT_GROUP).from_(new))]
-        self.results[name].entered = len(staged.entered)
-        self.results[name].exited = len(staged.exited)
-        return staged
+            columns = ensure_membership_table(self.adapter, table_name, seg.split is not None, columns)
+        exists = columns is not None
+        return Membership(seg, stage, self.adapter.table(table_name), exists, exists and SPLIT_GROUP in (columns or ()), self.adapter.dialect)
+
+    def count(self, memberships: list[Membership]) -> None:
+        """Size, entered, exited and regrouped of every segment in one query (one per segment to isolate a failure)."""
+        try:
+            self._count(memberships)
+            return
+        except EngineError:
+            if len(memberships) == 1:
+                raise
+        for m in memberships:
+            try:
+                self._count([m])
+            except EngineError as err:
+                self._fail(m.segment.name, f"{m.segment.location}: {err}")
+
+    def _count(self, memberships: list[Membership]) -> None:
+        parts = [m.count_query(i) for i, m in enumerate(memberships)]
+        query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
+        for index, size, entered, exited, regrouped in self.adapter.fetch(query):
+            m = memberships[int(index)]
+            m.counts = Counts(int(size), int(entered), int(exited), int(regrouped))
+            res = self.results[m.segment.name]
+            res.size, res.entered, res.exited = m.counts.size, m.counts.entered, m.counts.exited
 
     # -- guards ---------------------------------------------------------------------------------
-    def guard(self, staged: Staged) -> None:
+    def guard(self, name: str) -> None:
         """SPEC 5.4: min_size, max_size, max_change_pct (of the previous size, when it is > 0)."""
-        seg, res = staged.segment, self.results[staged.segment.name]
+        seg, res = self.defs.segments[name], self.results[name]
         g = seg.guards
         previous = res.size - res.entered + res.exited
         if g.min_size is not None and res.size < g.min_size:
@@ -237,11 +223,14 @@ class Run:
                 self._fail(seg.name, f"guard max_change_pct: size changed {change:.1f}% ({previous} → {res.size}), limit {g.max_change_pct:g}%")
 
     # -- CDI -------------------------------------------------------------------------------------
-    def cdi_changes(self, staged: list[Staged]) -> dict[str, dict[str, Any]]:
-        """{user: {cdi_attribute: true | group | false | null}} for this run's synced changes."""
+    def cdi_changes(self, memberships: list[Membership]) -> dict[str, dict[str, Any]]:
+        """{user: {cdi_attribute: true | group | false | null}} for this run's synced changes.
+
+        Only changed segments are queried, one list at a time, so memory holds the merged
+        changes rather than every segment's lists at once."""
         changes: dict[str, dict[str, Any]] = {}
-        for st in staged:
-            seg = st.segment
+        for m in memberships:
+            seg, counts = m.segment, m.counts or Counts()
             if not seg.cdi:
                 continue
             key, holdout = seg.cdi_attribute, seg.split.holdout if seg.split else None
@@ -249,20 +238,22 @@ class Run:
             def synced(group: str | None, seg: Segment = seg, holdout: str | None = holdout) -> Any:
                 return True if seg.split is None else (None if group == holdout else group)
 
-            for user, group in st.entered:
-                if seg.split is None or group != holdout:
-                    changes.setdefault(user, {})[key] = synced(group)
-            for user, group in st.exited:
-                if seg.split is None:
-                    changes.setdefault(user, {})[key] = False
-                elif group != holdout:
-                    changes.setdefault(user, {})[key] = None
-            for user, before, after in st.regrouped:
-                if before != after and not (before == holdout and after == holdout):
-                    changes.setdefault(user, {})[key] = synced(after)
+            if counts.entered:
+                for user, group in self.adapter.fetch(m.entered_query()):
+                    if seg.split is None or group != holdout:
+                        changes.setdefault(str(user), {})[key] = synced(group)
+            if counts.exited:
+                for user, group in self.adapter.fetch(m.exited_query()):
+                    if seg.split is None:
+                        changes.setdefault(str(user), {})[key] = False
+                    elif group != holdout:
+                        changes.setdefault(str(user), {})[key] = None
+            if counts.regrouped and seg.split is not None:
+                for user, before, after in self.adapter.fetch(m.regrouped_query()):
+                    if before != after and not (before == holdout and after == holdout):
+                        changes.setdefault(str(user), {})[key] = synced(after)
             if self.resync:
-                rows = self._ids(exp.select(SEGMENT_ID, SPLIT_GROUP).from_(st.new))
-                for user, group in rows:
+                for user, group in self.adapter.fetch(m.members_query()):
                     if seg.split is None or group != holdout:
                         changes.setdefault(str(user), {}).setdefault(key, synced(group))
         return changes
@@ -284,46 +275,43 @@ class Run:
         return cdi.build_rows(merged, now, latest)
 
     # -- commit ---------------------------------------------------------------------------------
-    def commit(self, staged: list[Staged], rows: list[cdi.CdiRow]) -> None:
+    def commit(self, memberships: list[Membership], rows: list[cdi.CdiRow]) -> None:
         """Everything of the run in one transaction of DML statements."""
-        cdi_scratch = self._scratch("cdi")
-        self.adapter.load_rows(cdi_scratch.name, CDI_COLUMNS, [(r.updated_at, r.external_id, r.payload) for r in rows])
-        changes = self._scratch("changes")
-        as_of_naive = self.session.as_of.replace(tzinfo=None)
-        change_rows = [
-            (self.run_id, as_of_naive, st.segment.name, user, kind, group)
-            for st in staged
-            for kind, items in (("entered", st.entered), ("exited", st.exited))
-            for user, group in items
-        ]
-        self.adapter.load_rows(changes.name, COLUMNS[CHANGES], change_rows)
         cdi_table = self.adapter.table(self.defs.config.cdi_table)
+        cdi_scratch = self._scratch("cdi") if rows else None
+        if cdi_scratch is not None:
+            self.adapter.load_rows(cdi_scratch.name, CDI_COLUMNS, [(r.updated_at, r.external_id, r.payload) for r in rows])
+        as_of_naive = self.session.as_of.replace(tzinfo=None)
+        changed = [m for m in memberships if m.counts and m.counts.changed]
         status = "success" if self.result.ok else "partial"
-        definitions = {st.segment.name: {"membership_hash": st.segment.membership_hash(), "size": self.results[st.segment.name].size} for st in staged}
+        definitions = {m.segment.name: {"membership_hash": m.segment.membership_hash(), "size": self.results[m.segment.name].size} for m in memberships}
         with self.adapter.transaction():
-            for st in staged:
-                columns = [SEGMENT_ID, ENTERED_AT] + ([SPLIT_GROUP] if st.segment.split else [])
-                self.adapter.execute(exp.delete(st.table))
-                self.adapter.execute(exp.insert(exp.select(*columns).from_(st.new), st.table, columns=columns))
-            if rows:
+            for m in changed:  # the log first: it compares the new members with the old table
+                if m.counts and (m.counts.entered or m.counts.exited):
+                    self.adapter.execute(m.change_log(self.adapter.table(CHANGES), self.run_id, self.as_of))
+            for m in changed:
+                for statement in m.apply(self.as_of):
+                    self.adapter.execute(statement)
+            if cdi_scratch is not None:
                 self.adapter.execute(exp.delete(cdi_table, where=exp.column("EXTERNAL_ID").isin(query=exp.select("EXTERNAL_ID").from_(cdi_scratch))))
                 self.adapter.execute(exp.insert(exp.select("UPDATED_AT", "EXTERNAL_ID", "PAYLOAD").from_(cdi_scratch), cdi_table, columns=["UPDATED_AT", "EXTERNAL_ID", "PAYLOAD"]))
-            self.adapter.execute(exp.insert(exp.select(*(c for c, _ in COLUMNS[CHANGES])).from_(changes), self.adapter.table(CHANGES)))
-            for st in staged:
-                res = self.results[st.segment.name]
-                values = (self.run_id, st.segment.name, as_of_naive, res.size, res.entered, res.exited, st.segment.membership_hash())
-                self._insert_values(HISTORY, values)
+            history = [(self.run_id, m.segment.name, as_of_naive, self.results[m.segment.name].size, self.results[m.segment.name].entered,
+                        self.results[m.segment.name].exited, m.segment.membership_hash()) for m in memberships]
+            self._insert_values(HISTORY, history)
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            self._insert_values(RUNS, (self.run_id, self.started.replace(tzinfo=None), finished, as_of_naive, self.result.target, status, json.dumps(definitions, sort_keys=True)))
+            self._insert_values(RUNS, [(self.run_id, self.started.replace(tzinfo=None), finished, as_of_naive, self.result.target, status, json.dumps(definitions, sort_keys=True))])
 
-    def _insert_values(self, table: str, values: tuple[Any, ...]) -> None:
+    def _insert_values(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """One INSERT ... VALUES of every row (none: no statement)."""
+
         def literal(value: Any) -> exp.Expression:
             if isinstance(value, dt.datetime):
                 return self.rules.timestamp(value.replace(tzinfo=dt.UTC))
             return lit(value)
 
-        row = exp.Tuple(expressions=[literal(v) for v in values])
-        self.adapter.execute(exp.insert(exp.Values(expressions=[row]), self.adapter.table(table), columns=[c for c, _ in COLUMNS[table]]))
+        if rows:
+            values = exp.Values(expressions=[exp.Tuple(expressions=[literal(v) for v in row]) for row in rows])
+            self.adapter.execute(exp.insert(values, self.adapter.table(table), columns=[c for c, _ in COLUMNS[table]]))
 
     # -- the sequence -----------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -332,36 +320,41 @@ class Run:
             if not self.names:
                 return self.result
             check_users_unique(self.session, self.adapter)
+            self.catalogue = self.adapter.schema_tables()
             if not self.dry_run:
-                ensure_state_tables(self.adapter, self.defs.config.cdi_table)
+                ensure_state_tables(self.adapter, self.defs.config.cdi_table, self.catalogue)
             self.progress(f"staging {len(self.names)} segments in one query")
+            started = time.monotonic()
             stages = self.stage()
-            staged: list[Staged] = []
-            for i, name in enumerate(self.names):
+            memberships: list[Membership] = []
+            for name in self.names:
                 if name not in stages:
                     continue
-                started = time.monotonic()
-                self.progress(f"diffing {name}")
                 try:
-                    st = self.diff(name, stages[name], i)
+                    memberships.append(self.membership(name, stages[name]))
                 except EngineError as err:
                     self._fail(name, f"{self.defs.segments[name].location}: {err}")
-                    continue
-                self.guard(st)
-                self.results[name].seconds = time.monotonic() - started
-                staged.append(st)
+            self.progress(f"diffing {len(memberships)} segments in one query")
+            if memberships:
+                self.count(memberships)
+            memberships = [m for m in memberships if m.counts is not None]
+            share = (time.monotonic() - started) / max(len(memberships), 1)
+            for m in memberships:
+                self.guard(m.segment.name)
+                self.results[m.segment.name].seconds = share
             failed = {n for n, r in self.results.items() if r.status != "success"}
             for name in sorted(failed):
                 for dep in sorted(dependents(self.defs.segments, name) & set(self.names)):
                     if self.results[dep].status == "success":
                         self._fail(dep, f"skipped: depends on {name}, which failed", status="skipped")
             self.result.segments = [self.results[n] for n in self.names]
-            passing = [st for st in staged if self.results[st.segment.name].status == "success"]
+            passing = [m for m in memberships if self.results[m.segment.name].status == "success"]
             changes = self.cdi_changes(passing)
             if self.dry_run:
                 self.result.cdi_rows = sum(len(cdi.chunk(v)) for v in changes.values())
                 return self.result
             rows = self.cdi_rows(changes)
+            del changes  # a first run's changes name every member: free them before the commit
             self.result.cdi_rows = len(rows)
             self.progress(f"committing {len(passing)} segments and {len(rows)} CDI rows")
             self.commit(passing, rows)

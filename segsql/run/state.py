@@ -6,6 +6,8 @@ Snowflake would commit any DDL implicitly.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Container
+
 from sqlglot import exp
 
 from segsql.engines import Adapter
@@ -45,16 +47,22 @@ def create_table(adapter: Adapter, name: str, columns: list[tuple[str, str]], no
     adapter.execute(exp.Create(this=exp.Schema(this=adapter.table(name), expressions=defs), kind="TABLE", exists=True))
 
 
-def ensure_state_tables(adapter: Adapter, cdi_table: str) -> None:
-    for name, columns in COLUMNS.items():
-        create_table(adapter, name, columns)
-    create_table(adapter, cdi_table, CDI_COLUMNS)
+def ensure_state_tables(adapter: Adapter, cdi_table: str, existing: Container[str]) -> None:
+    """Create segsql's own tables that are not among `existing` (lower-case names)."""
+    for name, columns in [*COLUMNS.items(), (cdi_table, CDI_COLUMNS)]:
+        if name.lower() not in existing:
+            create_table(adapter, name, columns)
 
 
-def ensure_membership_table(adapter: Adapter, name: str, split: bool) -> None:
-    """The table a Braze CDI Segment Extension selects from; `split_group` added when a split appears."""
-    columns = [(SEGMENT_ID, "VARCHAR"), (ENTERED_AT, "TIMESTAMP")] + ([(SPLIT_GROUP, "VARCHAR")] if split else [])
-    if not adapter.table_exists(name):
-        create_table(adapter, name, columns, not_null=(SEGMENT_ID,))
-    elif split and SPLIT_GROUP not in adapter.columns(name):
+def ensure_membership_table(adapter: Adapter, name: str, split: bool, columns: Collection[str] | None) -> set[str]:
+    """The table a Braze CDI Segment Extension selects from; `split_group` added when a split appears.
+
+    `columns` are the table's current (lower-case) columns, None when it does not exist; returns them after."""
+    wanted = [(SEGMENT_ID, "VARCHAR"), (ENTERED_AT, "TIMESTAMP")] + ([(SPLIT_GROUP, "VARCHAR")] if split else [])
+    if columns is None:
+        create_table(adapter, name, wanted, not_null=(SEGMENT_ID,))
+        return {c for c, _ in wanted}
+    if split and SPLIT_GROUP not in columns:
         adapter.execute(exp.Alter(this=adapter.table(name), kind="TABLE", actions=[exp.ColumnDef(this=exp.to_identifier(SPLIT_GROUP), kind=exp.DataType.build("VARCHAR"))]))
+        return {*columns, SPLIT_GROUP}
+    return set(columns)

@@ -24,20 +24,25 @@ WITH __universe AS (
     COUNT(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('app_open')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
         THEN 1
       END
     ) AS m0
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       (
         CAST(e.external_id AS STRING) <> ''
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
       )
       AND CAST(e.event_name AS STRING) IN ('app_open')
     )
-    AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS STRING)
 )

@@ -24,7 +24,7 @@ WITH __universe AS (
     SUM(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
           JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
           CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
@@ -35,7 +35,7 @@ WITH __universe AS (
     AVG(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
           JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
           CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
@@ -46,7 +46,7 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
           JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
           CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
@@ -57,7 +57,7 @@ WITH __universe AS (
     MAX(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
           JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
           CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
@@ -68,7 +68,7 @@ WITH __universe AS (
     COUNT(
       DISTINCT CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
           JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR'),
           JSON_EXTRACT_STRING(e.properties, '$."product_id"'),
@@ -79,27 +79,32 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
-        THEN CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        THEN e.__utc_time
       END
     ) AS m5,
     MAX(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
-        THEN CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+        THEN e.__utc_time
       END
     ) AS m6
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       (
         CAST(e.external_id AS STRING) <> ''
-        AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
       )
       AND CAST(e.event_name AS STRING) IN ('product_viewed')
     )
-    AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS DATETIME) >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
+    AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
   GROUP BY
     CAST(e.external_id AS STRING)
 )

@@ -24,7 +24,7 @@ WITH __universe AS (
     SUM(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
           THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
@@ -34,7 +34,7 @@ WITH __universe AS (
     AVG(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
           THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
@@ -44,7 +44,7 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
           THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
@@ -54,7 +54,7 @@ WITH __universe AS (
     MAX(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
           THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
@@ -64,7 +64,7 @@ WITH __universe AS (
     COUNT(
       DISTINCT CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR')
           THEN JSON_EXTRACT_STRING(e.properties, '$."product_id"')
@@ -74,27 +74,32 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN e.__utc_time
       END
     ) AS m5,
     MAX(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN e.__utc_time
       END
     ) AS m6
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       (
         CAST(e.external_id AS TEXT) <> ''
-        AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
       )
       AND CAST(e.event_name AS TEXT) IN ('product_viewed')
     )
-    AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS TEXT)
 )

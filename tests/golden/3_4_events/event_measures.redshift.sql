@@ -24,7 +24,7 @@ WITH __universe AS (
     SUM(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
           THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
@@ -34,7 +34,7 @@ WITH __universe AS (
     AVG(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
           THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
@@ -44,7 +44,7 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
           THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
@@ -54,7 +54,7 @@ WITH __universe AS (
     MAX(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
           THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
@@ -64,7 +64,7 @@ WITH __universe AS (
     COUNT(
       DISTINCT CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'product_id')) = 'string'
           THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'product_id')
@@ -74,27 +74,32 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC'
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN e.__utc_time
       END
     ) AS m5,
     MAX(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC'
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+        THEN e.__utc_time
       END
     ) AS m6
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       (
         CAST(e.external_id AS VARCHAR) <> ''
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
       )
       AND CAST(e.event_name AS VARCHAR) IN ('product_viewed')
     )
-    AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

@@ -24,7 +24,7 @@ WITH __universe AS (
     SUM(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]')), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'),
           CAST(CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS VARCHAR) AS DOUBLE),
@@ -35,7 +35,7 @@ WITH __universe AS (
     AVG(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]')), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'),
           CAST(CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS VARCHAR) AS DOUBLE),
@@ -46,7 +46,7 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]')), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'),
           CAST(CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS VARCHAR) AS DOUBLE),
@@ -57,7 +57,7 @@ WITH __universe AS (
     MAX(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]')), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'),
           CAST(CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS VARCHAR) AS DOUBLE),
@@ -68,7 +68,7 @@ WITH __universe AS (
     COUNT(
       DISTINCT CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["product_id"]')), 1, 1) IN ('"'),
           CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["product_id"]') AS VARCHAR),
@@ -79,27 +79,32 @@ WITH __universe AS (
     MIN(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        THEN e.__utc_time
       END
     ) AS m5,
     MAX(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
-        THEN CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ)
+        AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+        THEN e.__utc_time
       END
     ) AS m6
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       (
         CAST(e.external_id AS VARCHAR) <> ''
-        AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
       )
       AND CAST(e.event_name AS VARCHAR) IN ('product_viewed')
     )
-    AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
+    AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

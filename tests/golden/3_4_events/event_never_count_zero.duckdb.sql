@@ -22,11 +22,16 @@ WITH __universe AS (
   SELECT
     CAST(e.external_id AS TEXT) AS external_user_id,
     COUNT(CASE WHEN CAST(e.event_name AS TEXT) IN ('app_open', 'push_opened') THEN 1 END) AS m0
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS TEXT) <> ''
-      AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
     AND CAST(e.event_name AS TEXT) IN ('app_open', 'push_opened')
   GROUP BY

@@ -24,11 +24,16 @@ WITH __universe AS (
     COUNT(
       CASE WHEN CAST(e.event_name AS VARCHAR) IN ('app_open', 'push_opened') THEN 1 END
     ) AS m0
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(occurred_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS VARCHAR) <> ''
-      AND CAST(e.occurred_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
     AND CAST(e.event_name AS VARCHAR) IN ('app_open', 'push_opened')
   GROUP BY

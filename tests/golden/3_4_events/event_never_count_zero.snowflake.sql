@@ -24,11 +24,16 @@ WITH __universe AS (
     COUNT(
       CASE WHEN CAST(e.event_name AS VARCHAR) IN ('app_open', 'push_opened') THEN 1 END
     ) AS m0
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS VARCHAR) <> ''
-      AND CAST(CONVERT_TIMEZONE('UTC', e.occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
     )
     AND CAST(e.event_name AS VARCHAR) IN ('app_open', 'push_opened')
   GROUP BY

@@ -24,8 +24,8 @@ WITH __universe AS (
     COUNT(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_searched')
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' < CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time < CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
         AND COALESCE(
           CASE
             WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'query')) = 'string'
@@ -73,16 +73,21 @@ WITH __universe AS (
         THEN 1
       END
     ) AS m0
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     (
       (
         CAST(e.external_id AS VARCHAR) <> ''
-        AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
       )
       AND CAST(e.event_name AS VARCHAR) IN ('product_searched')
     )
-    AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

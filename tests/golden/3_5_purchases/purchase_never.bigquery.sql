@@ -22,10 +22,15 @@ WITH __universe AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
     COUNT(CASE WHEN TRUE THEN 1 END) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     CAST(e.external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
   GROUP BY
     CAST(e.external_id AS STRING)
 )

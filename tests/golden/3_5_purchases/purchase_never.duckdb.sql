@@ -22,10 +22,15 @@ WITH __universe AS (
   SELECT
     CAST(e.external_id AS TEXT) AS external_user_id,
     COUNT(CASE WHEN TRUE THEN 1 END) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     CAST(e.external_id AS TEXT) <> ''
-    AND CAST(EPOCH_MS(e.purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS TEXT)
 )

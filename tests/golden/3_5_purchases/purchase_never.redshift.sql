@@ -22,10 +22,15 @@ WITH __universe AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     COUNT(CASE WHEN TRUE THEN 1 END) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     CAST(e.external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

@@ -22,10 +22,15 @@ WITH __universe AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     COUNT(CASE WHEN TRUE THEN 1 END) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     CAST(e.external_id AS VARCHAR) <> ''
-    AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

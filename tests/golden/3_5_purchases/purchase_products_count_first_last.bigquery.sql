@@ -60,7 +60,7 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME)
+        THEN e.__utc_time
       END
     ) AS m1,
     MAX(
@@ -81,14 +81,19 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME)
+        THEN e.__utc_time
       END
     ) AS m2
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS STRING) <> ''
-      AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
     )
     AND CAST(e.product_id AS STRING) IN ('p1', 'p2')
   GROUP BY

@@ -56,7 +56,7 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP)
+        THEN e.__utc_time
       END
     ) AS m1,
     MAX(
@@ -75,14 +75,19 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP)
+        THEN e.__utc_time
       END
     ) AS m2
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS STRING) <> ''
-      AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
     AND CAST(e.product_id AS STRING) IN ('p1', 'p2')
   GROUP BY

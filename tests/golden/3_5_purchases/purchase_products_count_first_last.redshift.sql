@@ -56,7 +56,7 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC'
+        THEN e.__utc_time
       END
     ) AS m1,
     MAX(
@@ -75,14 +75,19 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC'
+        THEN e.__utc_time
       END
     ) AS m2
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS VARCHAR) <> ''
-      AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
     AND CAST(e.product_id AS VARCHAR) IN ('p1', 'p2')
   GROUP BY

@@ -60,7 +60,7 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ)
+        THEN e.__utc_time
       END
     ) AS m1,
     MAX(
@@ -81,14 +81,19 @@ WITH __universe AS (
             FALSE
           )
         )
-        THEN CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ)
+        THEN e.__utc_time
       END
     ) AS m2
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS VARCHAR) <> ''
-      AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
     )
     AND CAST(e.product_id AS VARCHAR) IN ('p1', 'p2')
   GROUP BY

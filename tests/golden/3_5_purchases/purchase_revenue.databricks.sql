@@ -23,17 +23,22 @@ WITH __universe AS (
     CAST(e.external_id AS STRING) AS external_user_id,
     SUM(
       CASE
-        WHEN CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+        WHEN e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
         THEN CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)
       END
     ) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS STRING) <> ''
-      AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
-    AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS TIMESTAMP) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS STRING)
 )

@@ -23,17 +23,22 @@ WITH __universe AS (
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     SUM(
       CASE
-        WHEN TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+        WHEN e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
         THEN CAST(e.price AS DOUBLE PRECISION) * COALESCE(CAST(e.quantity AS DOUBLE PRECISION), 1)
       END
     ) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS VARCHAR) <> ''
-      AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
-    AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

@@ -23,17 +23,22 @@ WITH __universe AS (
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     SUM(
       CASE
-        WHEN CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
+        WHEN e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
         THEN CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)
       END
     ) AS m0
-  FROM main.purchases AS e
+  FROM (
+    SELECT
+      *,
+      CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.purchases
+  ) AS e
   WHERE
     (
       CAST(e.external_id AS VARCHAR) <> ''
-      AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
     )
-    AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
+    AND e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
 )

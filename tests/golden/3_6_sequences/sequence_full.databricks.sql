@@ -22,14 +22,19 @@ WITH __universe AS (
   SELECT
     *,
     CAST(e.external_id AS STRING) AS __uid,
-    CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) AS __t,
+    e.__utc_time AS __t,
     ROW_NUMBER() OVER (
-      ORDER BY CAST(e.external_id AS STRING) NULLS LAST, CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) NULLS LAST, CAST(e.event_name AS STRING) NULLS LAST, CAST(e.properties AS STRING) NULLS LAST
+      ORDER BY CAST(e.external_id AS STRING) NULLS LAST, e.__utc_time NULLS LAST, CAST(e.event_name AS STRING) NULLS LAST, CAST(e.properties AS STRING) NULLS LAST
     ) AS __rid
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     CAST(e.external_id AS STRING) <> ''
-    AND CAST(CAST(e.occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __seq_1 AS (
   SELECT DISTINCT
     s0.__uid AS external_user_id

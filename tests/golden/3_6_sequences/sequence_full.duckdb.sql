@@ -22,14 +22,19 @@ WITH __universe AS (
   SELECT
     *,
     CAST(e.external_id AS TEXT) AS __uid,
-    CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __t,
+    e.__utc_time AS __t,
     ROW_NUMBER() OVER (
-      ORDER BY CAST(e.external_id AS TEXT), CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP), CAST(e.event_name AS TEXT), CAST(e.properties AS TEXT)
+      ORDER BY CAST(e.external_id AS TEXT), e.__utc_time, CAST(e.event_name AS TEXT), CAST(e.properties AS TEXT)
     ) AS __rid
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     CAST(e.external_id AS TEXT) <> ''
-    AND CAST(CAST(e.occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __seq_1 AS (
   SELECT DISTINCT
     s0.__uid AS external_user_id

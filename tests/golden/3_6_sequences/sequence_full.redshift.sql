@@ -22,14 +22,19 @@ WITH __universe AS (
   SELECT
     *,
     CAST(e.external_id AS VARCHAR) AS __uid,
-    CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __t,
+    e.__utc_time AS __t,
     ROW_NUMBER() OVER (
-      ORDER BY CAST(e.external_id AS VARCHAR), CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC', CAST(e.event_name AS VARCHAR), CAST(e.properties AS VARCHAR)
+      ORDER BY CAST(e.external_id AS VARCHAR), e.__utc_time, CAST(e.event_name AS VARCHAR), CAST(e.properties AS VARCHAR)
     ) AS __rid
-  FROM main.events AS e
+  FROM (
+    SELECT
+      *,
+      CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.events
+  ) AS e
   WHERE
     CAST(e.external_id AS VARCHAR) <> ''
-    AND CAST(e.occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __seq_1 AS (
   SELECT DISTINCT
     s0.__uid AS external_user_id

@@ -39,16 +39,21 @@ WITH __universe AS (
   FROM (
     SELECT
       CAST(e.external_id AS STRING) AS external_user_id,
-      MAX(CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME)) AS last_at,
+      MAX(e.__utc_time) AS last_at,
       COUNT(*) AS purchases,
       COALESCE(SUM(CAST(e.price AS FLOAT64) * COALESCE(CAST(e.quantity AS FLOAT64), 1)), 0) AS revenue
-    FROM main.purchases AS e
+    FROM (
+      SELECT
+        *,
+        CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) AS __utc_time
+      FROM main.purchases
+    ) AS e
     WHERE
       (
         CAST(e.external_id AS STRING) <> ''
-        AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
       )
-      AND CAST(TIMESTAMP_MILLIS(e.purchased_ms) AS DATETIME) >= CAST('2025-11-21 15:00:00.000000' AS DATETIME)
+      AND e.__utc_time >= CAST('2025-11-21 15:00:00.000000' AS DATETIME)
     GROUP BY
       CAST(e.external_id AS STRING)
   ) AS p

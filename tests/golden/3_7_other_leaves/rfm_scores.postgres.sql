@@ -39,9 +39,7 @@ WITH __universe AS (
   FROM (
     SELECT
       CAST(e.external_id AS VARCHAR) AS external_user_id,
-      MAX(
-        TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC'
-      ) AS last_at,
+      MAX(e.__utc_time) AS last_at,
       COUNT(*) AS purchases,
       COALESCE(
         SUM(
@@ -49,13 +47,18 @@ WITH __universe AS (
         ),
         0
       ) AS revenue
-    FROM main.purchases AS e
+    FROM (
+      SELECT
+        *,
+        TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' AS __utc_time
+      FROM main.purchases
+    ) AS e
     WHERE
       (
         CAST(e.external_id AS VARCHAR) <> ''
-        AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
       )
-      AND TO_TIMESTAMP(CAST(e.purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' >= CAST('2025-11-21 15:00:00.000000' AS TIMESTAMP)
+      AND e.__utc_time >= CAST('2025-11-21 15:00:00.000000' AS TIMESTAMP)
     GROUP BY
       CAST(e.external_id AS VARCHAR)
   ) AS p

@@ -39,16 +39,21 @@ WITH __universe AS (
   FROM (
     SELECT
       CAST(e.external_id AS VARCHAR) AS external_user_id,
-      MAX(CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ)) AS last_at,
+      MAX(e.__utc_time) AS last_at,
       COUNT(*) AS purchases,
       COALESCE(SUM(CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)), 0) AS revenue
-    FROM main.purchases AS e
+    FROM (
+      SELECT
+        *,
+        CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) AS __utc_time
+      FROM main.purchases
+    ) AS e
     WHERE
       (
         CAST(e.external_id AS VARCHAR) <> ''
-        AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
       )
-      AND CAST(TO_TIMESTAMP(e.purchased_ms, 3) AS TIMESTAMPNTZ) >= CAST('2025-11-21 15:00:00.000000' AS TIMESTAMPNTZ)
+      AND e.__utc_time >= CAST('2025-11-21 15:00:00.000000' AS TIMESTAMPNTZ)
     GROUP BY
       CAST(e.external_id AS VARCHAR)
   ) AS p

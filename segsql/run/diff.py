@@ -1,0 +1,171 @@
+"""One segment's new members against its membership table, as SQL that never leaves the engine.
+
+The staged flags hold the new members; the membership table holds the old ones with their
+`entered_at`. Everything a run needs from the pair is a query over them: the counts (size,
+entered, exited, regrouped) for every segment in one statement, the changed ids only where
+CDI needs them in Python, and the DML that turns old into new inside the run's transaction
+— rows that stay are not touched, so an unchanged segment costs no write at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from segsql.compiler import flag_name
+from segsql.compiler.dialects import lit, rules_for
+from segsql.definitions.segments import Segment
+from segsql.run.state import CHANGES, COLUMNS, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
+
+NEW, OLD = "n", "o"
+
+
+def split_group_sql(segment: Segment, dialect: str, external_id: exp.Expression) -> exp.Expression:
+    """SPEC 2: the bucket of md5(salt || id) picks the group; group i takes the next 100·p_i buckets."""
+    assert segment.split is not None
+    bucket = rules_for(dialect).bucket(external_id, segment.split.salt)
+    ifs, upper = [], 0.0
+    for group, pct in segment.split.groups:
+        upper += pct * 100
+        ifs.append(exp.If(this=exp.LT(this=bucket.copy(), expression=lit(round(upper, 6))), true=lit(group)))
+    return exp.Case(ifs=ifs)
+
+
+def _named(*values: exp.Expression) -> exp.Select:
+    """SELECT of the count columns, named (some drivers drop unnamed duplicates)."""
+    return exp.select(*(exp.alias_(v, n) for v, n in zip(values, ("segment_index", "size", "entered", "exited", "regrouped"), strict=True)))
+
+
+@dataclass
+class Counts:
+    size: int = 0
+    entered: int = 0
+    exited: int = 0
+    #: members who stay but whose split_group changes (a new split, a changed salt or split removed)
+    regrouped: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.entered or self.exited or self.regrouped)
+
+
+@dataclass
+class Membership:
+    """A segment's new members (its flag in a stage table) and its table (absent on a first dry run)."""
+
+    segment: Segment
+    stage: exp.Table
+    table: exp.Table
+    exists: bool
+    old_has_group: bool
+    dialect: str
+    counts: Counts | None = None
+
+    # -- pieces -----------------------------------------------------------------------------
+    def _group(self, external_id: exp.Expression) -> exp.Expression:
+        if self.segment.split is None:
+            return exp.cast(exp.null(), "VARCHAR")
+        return split_group_sql(self.segment, self.dialect, external_id)
+
+    def _old_group(self) -> exp.Expression:
+        return exp.column(SPLIT_GROUP, table=OLD) if self.old_has_group else exp.cast(exp.null(), "VARCHAR")
+
+    def new_rows(self) -> exp.Subquery:
+        """(external_user_id, split_group) of the new members, aliased `n`."""
+        s = exp.column(SEGMENT_ID, table="s")
+        select = exp.select(s, exp.alias_(self._group(s.copy()), SPLIT_GROUP)).from_(self.stage.as_("s"))
+        return select.where(exp.column(flag_name(self.segment.name), table="s")).subquery(NEW)
+
+    def _same_id(self) -> exp.Expression:
+        return exp.column(SEGMENT_ID, table=OLD).eq(exp.column(SEGMENT_ID, table=NEW))
+
+    def _not_in_old(self) -> exp.Expression:
+        old = exp.select(lit(1)).from_(self.table.as_(OLD)).where(self._same_id())
+        return exp.not_(exp.Exists(this=old))
+
+    def _not_staged(self, external_id: exp.Expression) -> exp.Expression:
+        """NOT EXISTS a new member with this id (read straight from the stage: no group needed)."""
+        s = exp.column(SEGMENT_ID, table="s")
+        staged = exp.select(lit(1)).from_(self.stage.as_("s")).where(exp.and_(exp.column(flag_name(self.segment.name), table="s"), s.eq(external_id)))
+        return exp.not_(exp.Exists(this=staged))
+
+    def _regrouped(self) -> exp.Expression:
+        """True for a staying member whose group differs (NULL and '' alike, as before)."""
+        return exp.func("COALESCE", self._old_group(), lit("")).neq(exp.func("COALESCE", exp.column(SPLIT_GROUP, table=NEW), lit("")))
+
+    def tracks_groups(self) -> bool:
+        return self.exists and (self.segment.split is not None or self.old_has_group)
+
+    # -- counting ---------------------------------------------------------------------------
+    def count_query(self, index: int) -> exp.Select:
+        """One row (index, size, entered, exited, regrouped); many segments UNION ALL into one query."""
+        n_id, o_id = exp.column(SEGMENT_ID, table=NEW), exp.column(SEGMENT_ID, table=OLD)
+        if not self.exists:
+            size = exp.Count(this=exp.Star())
+            return _named(lit(index), size, size.copy(), lit(0), lit(0)).from_(self.new_rows())
+
+        def count_when(condition: exp.Expression) -> exp.Expression:
+            return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=lit(1))]))
+
+        staying = exp.and_(n_id.copy().is_(exp.null()).not_(), o_id.copy().is_(exp.null()).not_(), self._regrouped())
+        return _named(
+            lit(index),
+            exp.Count(this=n_id),
+            count_when(o_id.copy().is_(exp.null())),
+            count_when(n_id.copy().is_(exp.null())),
+            count_when(staying) if self.tracks_groups() else lit(0),
+        ).from_(self.new_rows()).join(self.table.as_(OLD), on=self._same_id(), join_type="full")
+
+    # -- changed ids, for CDI ------------------------------------------------------------------
+    def entered_query(self) -> exp.Select:
+        """(id, group) of new members not in the table."""
+        select = exp.select(exp.column(SEGMENT_ID, table=NEW), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
+        return select.where(self._not_in_old()) if self.exists else select
+
+    def exited_query(self) -> exp.Select:
+        """(id, old group) of old members no longer in the segment."""
+        return exp.select(exp.column(SEGMENT_ID, table=OLD), self._old_group()).from_(self.table.as_(OLD)).where(self._not_staged(exp.column(SEGMENT_ID, table=OLD)))
+
+    def regrouped_query(self) -> exp.Select:
+        """(id, old group, new group) of staying members whose group changed."""
+        select = exp.select(exp.column(SEGMENT_ID, table=NEW), self._old_group(), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
+        return select.join(self.table.as_(OLD), on=self._same_id()).where(self._regrouped())
+
+    def members_query(self) -> exp.Select:
+        return exp.select(exp.column(SEGMENT_ID, table=NEW), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
+
+    # -- the commit's DML ---------------------------------------------------------------------
+    def change_log(self, changes: exp.Table, run_id: str, as_of: exp.Expression) -> exp.Insert:
+        """INSERT INTO segsql_changes who entered and who exited; it must run before `apply()`."""
+        counts = self.counts or Counts()
+
+        def logged(change: str, ident: exp.Expression, group: exp.Expression) -> exp.Select:
+            return exp.select(lit(run_id), as_of.copy(), lit(self.segment.name), ident, lit(change), group)
+
+        parts: list[exp.Select] = []
+        if counts.entered:
+            entered = logged("entered", exp.column(SEGMENT_ID, table=NEW), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
+            parts.append(entered.where(self._not_in_old()) if self.exists else entered)
+        if counts.exited:
+            parts.append(logged("exited", exp.column(SEGMENT_ID, table=OLD), self._old_group()).from_(self.table.as_(OLD)).where(self._not_staged(exp.column(SEGMENT_ID, table=OLD))))
+        query: exp.Query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
+        return exp.insert(query, changes, columns=[c for c, _ in COLUMNS[CHANGES]])
+
+    def apply(self, as_of: exp.Expression) -> list[exp.Expression]:
+        """DELETE who left, re-group who stays, INSERT who entered (entered_at = as_of); stayers keep their row."""
+        counts = self.counts or Counts()
+        statements: list[exp.Expression] = []
+        if counts.exited:
+            statements.append(exp.delete(self.table.copy(), where=self._not_staged(exp.column(SEGMENT_ID, table=self.table.name))))
+        if counts.regrouped:
+            group = self._group(exp.column(SEGMENT_ID))
+            differs = exp.func("COALESCE", exp.column(SPLIT_GROUP), lit("")).neq(exp.func("COALESCE", group.copy(), lit("")))
+            statements.append(exp.update(self.table.copy(), {SPLIT_GROUP: group}, where=differs))
+        if counts.entered:
+            split = [SPLIT_GROUP] if self.segment.split else []
+            select = exp.select(exp.column(SEGMENT_ID, table=NEW), as_of.copy(), *(exp.column(c, table=NEW) for c in split)).from_(self.new_rows())
+            if self.exists:
+                select = select.where(self._not_in_old())
+            statements.append(exp.insert(select, self.table.copy(), columns=[SEGMENT_ID, ENTERED_AT, *split]))
+        return statements
