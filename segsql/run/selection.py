@@ -24,12 +24,19 @@ def _by_name(segments: dict[str, Segment], value: str, _state: Path | None) -> s
 
 
 def _by_tag(segments: dict[str, Segment], value: str, _state: Path | None) -> set[str]:
-    return {n for n, s in segments.items() if value in s.tags}
+    found = {n for n, s in segments.items() if value in s.tags}
+    if not found:
+        tags = sorted({t for s in segments.values() for t in s.tags})
+        raise UsageError(f"no segment has the tag {value!r}", hint=f"known tags: {', '.join(tags) or 'none'}")
+    return found
 
 
 def _by_path(segments: dict[str, Segment], value: str, _state: Path | None) -> set[str]:
     prefix = PurePosixPath(value.rstrip("/"))
-    return {n for n, s in segments.items() if PurePosixPath(s.path) == prefix or prefix in PurePosixPath(s.path).parents}
+    found = {n for n, s in segments.items() if PurePosixPath(s.path) == prefix or prefix in PurePosixPath(s.path).parents}
+    if not found:
+        raise UsageError(f"no segment is defined under {value!r}", hint="give a folder or file relative to the project, e.g. path:models/retention")
+    return found
 
 
 def _by_state(segments: dict[str, Segment], value: str, state: Path | None) -> set[str]:
@@ -54,7 +61,9 @@ METHODS: dict[str, Method] = {"tag": _by_tag, "path": _by_path, "state": _by_sta
 def _one(segments: dict[str, Segment], selector: str, state: Path | None) -> set[str]:
     upstream = selector.startswith("+")
     downstream = selector.endswith("+")
-    core = selector.strip("+")
+    core = selector.removeprefix("+").removesuffix("+")
+    if not core or "+" in core:
+        raise UsageError(f"malformed selector {selector!r}", hint="use name, +name (with its dependencies) or name+ (with its dependents)")
     method, sep, value = core.partition(":")
     if sep and method in METHODS:
         found = METHODS[method](segments, value, state)

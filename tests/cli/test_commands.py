@@ -116,6 +116,11 @@ def test_selection_grammar(tmp_path: Path) -> None:
     assert names("--select", "+derived") == ["base", "derived"]
     assert names("--select", "path:models/segments", "--exclude", "korean_vips") == ["base", "derived"]
 
+    for selector, message in [("tag:nope", "no segment has the tag 'nope'"), ("path:models/nowhere", "no segment is defined under"), ("++base", "malformed selector"), ("base++", "malformed selector")]:
+        result = run_cli("--project-dir", str(root), "ls", "--select", selector)
+        assert result.code == 2, result.output
+        assert message in result.err and "Traceback" not in result.output
+
 
 PROFILE_WITH_PROD = """
 segsql:
