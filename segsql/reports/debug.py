@@ -22,6 +22,7 @@ from segsql.errors import SegsqlError, UserError
 from segsql.project.config import Target, parse_cli_vars
 from segsql.project.loader import load_target
 from segsql.project.targets import SECRET_KEYS
+from segsql.reports import output
 from segsql.run.session import Options, open_session
 
 HIDDEN = "****"
@@ -126,6 +127,7 @@ def debug_project(options: Options) -> DebugReport:
     target: Target | None = None
     try:
         config, target = load_target(root, as_of=dt.datetime.now(dt.UTC).isoformat(), cli_vars=cli_vars, profiles_dir=options.profiles_dir, target=options.target)
+        output.hide(target.secrets)  # for anything printed after this, a traceback included
         report.project.name = config.name
         report.profile = ProfileCheck(
             file=target.location.file if target.location else None,
