@@ -236,8 +236,7 @@ class BehaviourCompiler:
     # -- RFM ---------------------------------------------------------------------------------------
     def _score(self, value: str) -> exp.Expression:
         """CEIL(5 × CUME_DIST()) in exact integer arithmetic: FLOOR((5c + n − 1) / n)."""
-        peers = exp.Window(this=exp.Count(this=exp.Star()), order=exp.Order(expressions=[exp.Ordered(this=exp.column(value))]),
-                           spec=exp.WindowSpec(kind="RANGE", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"))
+        peers = self.rules.count_at_or_below(exp.column(value))
         total = exp.Window(this=exp.Count(this=exp.Star()))
         numerator = exp.paren(exp.Sub(this=exp.Add(this=exp.Mul(this=lit(5), expression=peers), expression=total), expression=lit(1)))
         return exp.Floor(this=exp.Div(this=numerator, expression=total.copy()))

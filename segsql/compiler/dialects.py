@@ -148,6 +148,15 @@ class DialectRules:
         assert total is not None
         return exp.Mod(this=exp.paren(total), expression=lit(10000))
 
+    # -- windows ------------------------------------------------------------------------
+    def count_at_or_below(self, value: exp.Expression) -> exp.Expression:
+        """Rows whose `value` is <= this row's, ties included: CUME_DIST's numerator, exact."""
+        return exp.Window(
+            this=exp.Count(this=exp.Star()),
+            order=exp.Order(expressions=[exp.Ordered(this=value)]),
+            spec=exp.WindowSpec(kind="RANGE", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
+        )
+
     def haversine_km(self, lat: exp.Expression, lon: exp.Expression, lat0: float, lon0: float) -> exp.Expression:
         """Great-circle distance with R = 6371.0 km; LEAST guards ASIN against rounding above 1."""
 
@@ -346,12 +355,12 @@ RULES: dict[str, type[DialectRules]] = {
     "duckdb": DialectRules,
     "snowflake": SnowflakeRules,
     "postgres": PostgresRules,
-    "redshift": PostgresRules,
-    "bigquery": DialectRules,
-    "databricks": DialectRules,
 }
-COMPILE_DIALECTS = tuple(RULES)
+COMPILE_DIALECTS = ("duckdb", "snowflake", "postgres", "redshift", "bigquery", "databricks")
 
 
 def rules_for(dialect: str) -> DialectRules:
-    return RULES[dialect]()
+    # The warehouse rules subclass the classes above, so their module is imported late.
+    from segsql.compiler.dialects_warehouses import WAREHOUSE_RULES
+
+    return {**RULES, **WAREHOUSE_RULES}[dialect]()

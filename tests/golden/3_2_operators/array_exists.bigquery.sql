@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 )
 SELECT
   v.external_user_id
@@ -26,8 +26,24 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS STRING) = v.external_user_id
 WHERE
   COALESCE(
-    JSON_ARRAY_LENGTH(
-      IF(JSON_TYPE(CAST(u.interests AS JSON)) = 'ARRAY', CAST(u.interests AS JSON), NULL)
+    ARRAY_LENGTH(
+      JSON_QUERY_ARRAY(
+        IF(
+          JSON_TYPE(
+            IF(
+              JSON_TYPE(TO_JSON(u.interests)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+              TO_JSON(u.interests)
+            )
+          ) = 'array',
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          ),
+          NULL
+        )
+      )
     ) > 0,
     FALSE
   )

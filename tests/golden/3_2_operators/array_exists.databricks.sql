@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id
@@ -26,6 +26,15 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS STRING) = v.external_user_id
 WHERE
   COALESCE(
-    JSON_ARRAY_LENGTH(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests))) > 0,
+    ARRAY_SIZE(
+      TRY_VARIANT_GET(
+        IF(
+          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(CAST(u.interests AS STRING))), 'ARRAY'),
+          PARSE_JSON(CAST(u.interests AS STRING))
+        ),
+        '$',
+        'ARRAY<VARIANT>'
+      )
+    ) > 0,
     FALSE
   )

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id
@@ -26,11 +26,6 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS VARCHAR) = v.external_user_id
 WHERE
   COALESCE(
-    JSONB_ARRAY_LENGTH(
-      CASE
-        WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
-        THEN CAST(u.interests AS JSONB)
-      END
-    ) > 0,
+    GET_ARRAY_LENGTH(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END) > 0,
     FALSE
   )

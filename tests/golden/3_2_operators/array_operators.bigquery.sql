@@ -19,32 +19,118 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS STRING) = v.external_user_id
 WHERE
   COALESCE(
-    LIST_CONTAINS(
-      CAST(IF(JSON_TYPE(CAST(u.interests AS JSON)) = 'ARRAY', CAST(u.interests AS JSON), NULL) AS ARRAY<STRING>),
-      'sneakers'
-    ),
+    'sneakers' IN UNNEST(JSON_VALUE_ARRAY(
+      IF(
+        JSON_TYPE(
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          )
+        ) = 'array',
+        IF(
+          JSON_TYPE(TO_JSON(u.interests)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+          TO_JSON(u.interests)
+        ),
+        NULL
+      )
+    )),
     FALSE
   )
   AND COALESCE(
-    LIST_HAS_ANY(
-      CAST(IF(JSON_TYPE(CAST(u.interests AS JSON)) = 'ARRAY', CAST(u.interests AS JSON), NULL) AS ARRAY<STRING>),
-      ['running', 'outdoor']
-    ),
+    'running' IN UNNEST(JSON_VALUE_ARRAY(
+      IF(
+        JSON_TYPE(
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          )
+        ) = 'array',
+        IF(
+          JSON_TYPE(TO_JSON(u.interests)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+          TO_JSON(u.interests)
+        ),
+        NULL
+      )
+    ))
+    OR 'outdoor' IN UNNEST(JSON_VALUE_ARRAY(
+      IF(
+        JSON_TYPE(
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          )
+        ) = 'array',
+        IF(
+          JSON_TYPE(TO_JSON(u.interests)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+          TO_JSON(u.interests)
+        ),
+        NULL
+      )
+    )),
     FALSE
   )
   AND COALESCE(
-    LIST_HAS_ALL(
-      CAST(IF(JSON_TYPE(CAST(u.interests AS JSON)) = 'ARRAY', CAST(u.interests AS JSON), NULL) AS ARRAY<STRING>),
-      ['tech', 'home']
-    ),
+    'tech' IN UNNEST(JSON_VALUE_ARRAY(
+      IF(
+        JSON_TYPE(
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          )
+        ) = 'array',
+        IF(
+          JSON_TYPE(TO_JSON(u.interests)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+          TO_JSON(u.interests)
+        ),
+        NULL
+      )
+    ))
+    AND 'home' IN UNNEST(JSON_VALUE_ARRAY(
+      IF(
+        JSON_TYPE(
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          )
+        ) = 'array',
+        IF(
+          JSON_TYPE(TO_JSON(u.interests)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+          TO_JSON(u.interests)
+        ),
+        NULL
+      )
+    )),
     FALSE
   )
   AND NOT (
     COALESCE(
-      LIST_CONTAINS(
-        CAST(IF(JSON_TYPE(CAST(u.interests AS JSON)) = 'ARRAY', CAST(u.interests AS JSON), NULL) AS ARRAY<STRING>),
-        'beauty'
-      ),
+      'beauty' IN UNNEST(JSON_VALUE_ARRAY(
+        IF(
+          JSON_TYPE(
+            IF(
+              JSON_TYPE(TO_JSON(u.interests)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+              TO_JSON(u.interests)
+            )
+          ) = 'array',
+          IF(
+            JSON_TYPE(TO_JSON(u.interests)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.interests)), wide_number_mode => 'round'),
+            TO_JSON(u.interests)
+          ),
+          NULL
+        )
+      )),
       FALSE
     )
   )

@@ -19,30 +19,69 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS STRING) = v.external_user_id
 WHERE
   COALESCE(
-    LIST_CONTAINS(
-      CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+    ARRAY_CONTAINS(
+      TRY_VARIANT_GET(
+        IF(
+          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(CAST(u.interests AS STRING))), 'ARRAY'),
+          PARSE_JSON(CAST(u.interests AS STRING))
+        ),
+        '$',
+        'ARRAY<STRING>'
+      ),
       'sneakers'
     ),
     FALSE
   )
   AND COALESCE(
-    LIST_HAS_ANY(
-      CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+    ARRAYS_OVERLAP(
+      TRY_VARIANT_GET(
+        IF(
+          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(CAST(u.interests AS STRING))), 'ARRAY'),
+          PARSE_JSON(CAST(u.interests AS STRING))
+        ),
+        '$',
+        'ARRAY<STRING>'
+      ),
       ARRAY('running', 'outdoor')
     ),
     FALSE
   )
   AND COALESCE(
-    LIST_HAS_ALL(
-      CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
-      ARRAY('tech', 'home')
+    ARRAY_CONTAINS(
+      TRY_VARIANT_GET(
+        IF(
+          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(CAST(u.interests AS STRING))), 'ARRAY'),
+          PARSE_JSON(CAST(u.interests AS STRING))
+        ),
+        '$',
+        'ARRAY<STRING>'
+      ),
+      'tech'
+    )
+    AND ARRAY_CONTAINS(
+      TRY_VARIANT_GET(
+        IF(
+          STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(CAST(u.interests AS STRING))), 'ARRAY'),
+          PARSE_JSON(CAST(u.interests AS STRING))
+        ),
+        '$',
+        'ARRAY<STRING>'
+      ),
+      'home'
     ),
     FALSE
   )
   AND NOT (
     COALESCE(
-      LIST_CONTAINS(
-        CAST(IF(JSON_TYPE(TO_JSON(u.interests)) = 'ARRAY', TO_JSON(u.interests)) AS ARRAY<STRING>),
+      ARRAY_CONTAINS(
+        TRY_VARIANT_GET(
+          IF(
+            STARTSWITH(SCHEMA_OF_VARIANT(PARSE_JSON(CAST(u.interests AS STRING))), 'ARRAY'),
+            PARSE_JSON(CAST(u.interests AS STRING))
+          ),
+          '$',
+          'ARRAY<STRING>'
+        ),
         'beauty'
       ),
       FALSE

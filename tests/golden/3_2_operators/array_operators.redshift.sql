@@ -19,76 +19,22 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS VARCHAR) = v.external_user_id
 WHERE
   COALESCE(
-    EXISTS(
-      SELECT
-        1
-      FROM JSONB_ARRAY_ELEMENTS_TEXT(
-        CASE
-          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
-          THEN CAST(u.interests AS JSONB)
-        END
-      ) AS __el(v)
-      WHERE
-        __el.v IN ('sneakers')
-    ),
+    ARRAY_CONTAINS(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END, 'sneakers', TRUE),
     FALSE
   )
   AND COALESCE(
-    EXISTS(
-      SELECT
-        1
-      FROM JSONB_ARRAY_ELEMENTS_TEXT(
-        CASE
-          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
-          THEN CAST(u.interests AS JSONB)
-        END
-      ) AS __el(v)
-      WHERE
-        __el.v IN ('running', 'outdoor')
-    ),
+    ARRAY_CONTAINS(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END, 'running', TRUE)
+    OR ARRAY_CONTAINS(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END, 'outdoor', TRUE),
     FALSE
   )
   AND COALESCE(
-    EXISTS(
-      SELECT
-        1
-      FROM JSONB_ARRAY_ELEMENTS_TEXT(
-        CASE
-          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
-          THEN CAST(u.interests AS JSONB)
-        END
-      ) AS __el(v)
-      WHERE
-        __el.v IN ('tech')
-    )
-    AND EXISTS(
-      SELECT
-        1
-      FROM JSONB_ARRAY_ELEMENTS_TEXT(
-        CASE
-          WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
-          THEN CAST(u.interests AS JSONB)
-        END
-      ) AS __el(v)
-      WHERE
-        __el.v IN ('home')
-    ),
+    ARRAY_CONTAINS(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END, 'tech', TRUE)
+    AND ARRAY_CONTAINS(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END, 'home', TRUE),
     FALSE
   )
   AND NOT (
     COALESCE(
-      EXISTS(
-        SELECT
-          1
-        FROM JSONB_ARRAY_ELEMENTS_TEXT(
-          CASE
-            WHEN JSONB_TYPEOF(CAST(u.interests AS JSONB)) = 'array'
-            THEN CAST(u.interests AS JSONB)
-          END
-        ) AS __el(v)
-        WHERE
-          __el.v IN ('beauty')
-      ),
+      ARRAY_CONTAINS(CASE WHEN JSON_TYPEOF(u.interests) = 'array' THEN u.interests END, 'beauty', TRUE),
       FALSE
     )
   )

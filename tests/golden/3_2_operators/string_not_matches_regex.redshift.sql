@@ -19,5 +19,5 @@ LEFT JOIN main.users AS u
   ON CAST(u.external_id AS VARCHAR) = v.external_user_id
 WHERE
   NOT (
-    COALESCE(CAST(u.country AS VARCHAR) ~ 'R$', FALSE)
+    COALESCE(REGEXP_INSTR(CAST(u.country AS VARCHAR), 'R$', 1, 1, 0, 'p') > 0, FALSE)
   )

@@ -18,4 +18,4 @@ FROM __universe AS v
 LEFT JOIN main.users AS u
   ON CAST(u.external_id AS VARCHAR) = v.external_user_id
 WHERE
-  COALESCE(CAST(u.country AS VARCHAR) ~ '(?i)^k', FALSE)
+  COALESCE(REGEXP_INSTR(CAST(u.country AS VARCHAR), '^k', 1, 1, 0, 'ip') > 0, FALSE)

@@ -20,29 +20,93 @@ LEFT JOIN main.users AS u
 WHERE
   COALESCE(
     IF(
-      JSON_TYPE(u.profile, '$."tier"') IN ('VARCHAR'),
-      JSON_EXTRACT_STRING(u.profile, '$."tier"'),
+      JSON_TYPE(
+        JSON_QUERY(
+          IF(
+            JSON_TYPE(TO_JSON(u.profile)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+            TO_JSON(u.profile)
+          ),
+          '$."tier"'
+        )
+      ) = 'string',
+      JSON_VALUE(
+        IF(
+          JSON_TYPE(TO_JSON(u.profile)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+          TO_JSON(u.profile)
+        ),
+        '$."tier"'
+      ),
       NULL
     ) = 'gold',
     FALSE
   )
   AND COALESCE(
     IF(
-      JSON_TYPE(u.profile, '$."points"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-      CAST(JSON_EXTRACT_STRING(u.profile, '$."points"') AS FLOAT64),
+      JSON_TYPE(
+        JSON_QUERY(
+          IF(
+            JSON_TYPE(TO_JSON(u.profile)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+            TO_JSON(u.profile)
+          ),
+          '$."points"'
+        )
+      ) = 'number',
+      CAST(JSON_VALUE(
+        IF(
+          JSON_TYPE(TO_JSON(u.profile)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+          TO_JSON(u.profile)
+        ),
+        '$."points"'
+      ) AS FLOAT64),
       NULL
     ) > 100,
     FALSE
   )
   AND COALESCE(
     NOT IF(
-      JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR'),
-      JSON_EXTRACT_STRING(u.profile, '$."address"."city"'),
+      JSON_TYPE(
+        JSON_QUERY(
+          IF(
+            JSON_TYPE(TO_JSON(u.profile)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+            TO_JSON(u.profile)
+          ),
+          '$."address"."city"'
+        )
+      ) = 'string',
+      JSON_VALUE(
+        IF(
+          JSON_TYPE(TO_JSON(u.profile)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+          TO_JSON(u.profile)
+        ),
+        '$."address"."city"'
+      ),
       NULL
     ) IS NULL
     AND IF(
-      JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR'),
-      JSON_EXTRACT_STRING(u.profile, '$."address"."city"'),
+      JSON_TYPE(
+        JSON_QUERY(
+          IF(
+            JSON_TYPE(TO_JSON(u.profile)) = 'string',
+            PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+            TO_JSON(u.profile)
+          ),
+          '$."address"."city"'
+        )
+      ) = 'string',
+      JSON_VALUE(
+        IF(
+          JSON_TYPE(TO_JSON(u.profile)) = 'string',
+          PARSE_JSON(STRING(TO_JSON(u.profile)), wide_number_mode => 'round'),
+          TO_JSON(u.profile)
+        ),
+        '$."address"."city"'
+      ),
       NULL
     ) <> '',
     FALSE

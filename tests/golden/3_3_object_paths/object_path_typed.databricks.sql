@@ -20,26 +20,33 @@ LEFT JOIN main.users AS u
 WHERE
   COALESCE(
     IF(
-      JSON_TYPE(u.profile, '$."tier"') IN ('VARCHAR'),
-      JSON_EXTRACT_STRING(u.profile, '$."tier"')
+      SCHEMA_OF_VARIANT(TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["tier"]', 'VARIANT')) = 'STRING',
+      TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["tier"]', 'STRING')
     ) = 'gold',
     FALSE
   )
   AND COALESCE(
     IF(
-      JSON_TYPE(u.profile, '$."points"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-      CAST(JSON_EXTRACT_STRING(u.profile, '$."points"') AS DOUBLE)
+      REGEXP_LIKE(
+        SCHEMA_OF_VARIANT(TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["points"]', 'VARIANT')),
+        '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
+      ),
+      CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["points"]', 'STRING') AS DOUBLE)
     ) > 100,
     FALSE
   )
   AND COALESCE(
     NOT IF(
-      JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR'),
-      JSON_EXTRACT_STRING(u.profile, '$."address"."city"')
+      SCHEMA_OF_VARIANT(
+        TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["address"]["city"]', 'VARIANT')
+      ) = 'STRING',
+      TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["address"]["city"]', 'STRING')
     ) IS NULL
     AND IF(
-      JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR'),
-      JSON_EXTRACT_STRING(u.profile, '$."address"."city"')
+      SCHEMA_OF_VARIANT(
+        TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["address"]["city"]', 'VARIANT')
+      ) = 'STRING',
+      TRY_VARIANT_GET(PARSE_JSON(CAST(u.profile AS STRING)), '$["address"]["city"]', 'STRING')
     ) <> '',
     FALSE
   )

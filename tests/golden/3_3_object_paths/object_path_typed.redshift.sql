@@ -20,26 +20,42 @@ LEFT JOIN main.users AS u
 WHERE
   COALESCE(
     CASE
-      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'tier')) = 'string'
-      THEN JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'tier')
+      WHEN JSON_TYPEOF(u.profile."tier") = 'string'
+      THEN CASE
+        WHEN IS_VARCHAR(u.profile."tier")
+        THEN CAST(u.profile."tier" AS VARCHAR)
+        ELSE JSON_SERIALIZE(u.profile."tier")
+      END
     END = 'gold',
     FALSE
   )
   AND COALESCE(
     CASE
-      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'points')) = 'number'
-      THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'points') AS DOUBLE PRECISION)
+      WHEN JSON_TYPEOF(u.profile."points") = 'number'
+      THEN CAST(CASE
+        WHEN IS_VARCHAR(u.profile."points")
+        THEN CAST(u.profile."points" AS VARCHAR)
+        ELSE JSON_SERIALIZE(u.profile."points")
+      END AS DOUBLE PRECISION)
     END > 100,
     FALSE
   )
   AND COALESCE(
     NOT CASE
-      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'address', 'city')) = 'string'
-      THEN JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'address', 'city')
+      WHEN JSON_TYPEOF(u.profile."address"."city") = 'string'
+      THEN CASE
+        WHEN IS_VARCHAR(u.profile."address"."city")
+        THEN CAST(u.profile."address"."city" AS VARCHAR)
+        ELSE JSON_SERIALIZE(u.profile."address"."city")
+      END
     END IS NULL
     AND CASE
-      WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(u.profile AS JSONB), 'address', 'city')) = 'string'
-      THEN JSONB_EXTRACT_PATH_TEXT(CAST(u.profile AS JSONB), 'address', 'city')
+      WHEN JSON_TYPEOF(u.profile."address"."city") = 'string'
+      THEN CASE
+        WHEN IS_VARCHAR(u.profile."address"."city")
+        THEN CAST(u.profile."address"."city" AS VARCHAR)
+        ELSE JSON_SERIALIZE(u.profile."address"."city")
+      END
     END <> '',
     FALSE
   )

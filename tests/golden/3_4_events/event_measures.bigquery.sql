@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 ), __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -26,8 +26,24 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."price"'
+            )
+          ) = 'number',
+          CAST(JSON_VALUE(
+            IF(
+              JSON_TYPE(TO_JSON(e.properties)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+              TO_JSON(e.properties)
+            ),
+            '$."price"'
+          ) AS FLOAT64),
           NULL
         )
       END
@@ -37,8 +53,24 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."price"'
+            )
+          ) = 'number',
+          CAST(JSON_VALUE(
+            IF(
+              JSON_TYPE(TO_JSON(e.properties)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+              TO_JSON(e.properties)
+            ),
+            '$."price"'
+          ) AS FLOAT64),
           NULL
         )
       END
@@ -48,8 +80,24 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."price"'
+            )
+          ) = 'number',
+          CAST(JSON_VALUE(
+            IF(
+              JSON_TYPE(TO_JSON(e.properties)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+              TO_JSON(e.properties)
+            ),
+            '$."price"'
+          ) AS FLOAT64),
           NULL
         )
       END
@@ -59,8 +107,24 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS FLOAT64),
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."price"'
+            )
+          ) = 'number',
+          CAST(JSON_VALUE(
+            IF(
+              JSON_TYPE(TO_JSON(e.properties)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+              TO_JSON(e.properties)
+            ),
+            '$."price"'
+          ) AS FLOAT64),
           NULL
         )
       END
@@ -70,8 +134,24 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
-          JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR'),
-          JSON_EXTRACT_STRING(e.properties, '$."product_id"'),
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."product_id"'
+            )
+          ) = 'string',
+          JSON_VALUE(
+            IF(
+              JSON_TYPE(TO_JSON(e.properties)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+              TO_JSON(e.properties)
+            ),
+            '$."product_id"'
+          ),
           NULL
         )
       END

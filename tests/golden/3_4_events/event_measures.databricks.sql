@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -26,8 +26,13 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
+          REGEXP_LIKE(
+            SCHEMA_OF_VARIANT(
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'VARIANT')
+            ),
+            '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
+          ),
+          CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DOUBLE)
         )
       END
     ) AS m0,
@@ -36,8 +41,13 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
+          REGEXP_LIKE(
+            SCHEMA_OF_VARIANT(
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'VARIANT')
+            ),
+            '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
+          ),
+          CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DOUBLE)
         )
       END
     ) AS m1,
@@ -46,8 +56,13 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
+          REGEXP_LIKE(
+            SCHEMA_OF_VARIANT(
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'VARIANT')
+            ),
+            '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
+          ),
+          CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DOUBLE)
         )
       END
     ) AS m2,
@@ -56,8 +71,13 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN IF(
-          JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-          CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
+          REGEXP_LIKE(
+            SCHEMA_OF_VARIANT(
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'VARIANT')
+            ),
+            '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
+          ),
+          CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DOUBLE)
         )
       END
     ) AS m3,
@@ -66,8 +86,10 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN IF(
-          JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR'),
-          JSON_EXTRACT_STRING(e.properties, '$."product_id"')
+          SCHEMA_OF_VARIANT(
+            TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["product_id"]', 'VARIANT')
+          ) = 'STRING',
+          TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["product_id"]', 'STRING')
         )
       END
     ) AS m4,

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
@@ -26,8 +26,12 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
-          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
-          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+          WHEN JSON_TYPEOF(e.properties."price") = 'number'
+          THEN CAST(CASE
+            WHEN IS_VARCHAR(e.properties."price")
+            THEN CAST(e.properties."price" AS VARCHAR)
+            ELSE JSON_SERIALIZE(e.properties."price")
+          END AS DOUBLE PRECISION)
         END
       END
     ) AS m0,
@@ -36,8 +40,12 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
-          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
-          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+          WHEN JSON_TYPEOF(e.properties."price") = 'number'
+          THEN CAST(CASE
+            WHEN IS_VARCHAR(e.properties."price")
+            THEN CAST(e.properties."price" AS VARCHAR)
+            ELSE JSON_SERIALIZE(e.properties."price")
+          END AS DOUBLE PRECISION)
         END
       END
     ) AS m1,
@@ -46,8 +54,12 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
-          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
-          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+          WHEN JSON_TYPEOF(e.properties."price") = 'number'
+          THEN CAST(CASE
+            WHEN IS_VARCHAR(e.properties."price")
+            THEN CAST(e.properties."price" AS VARCHAR)
+            ELSE JSON_SERIALIZE(e.properties."price")
+          END AS DOUBLE PRECISION)
         END
       END
     ) AS m2,
@@ -56,8 +68,12 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
-          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'price')) = 'number'
-          THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'price') AS DOUBLE PRECISION)
+          WHEN JSON_TYPEOF(e.properties."price") = 'number'
+          THEN CAST(CASE
+            WHEN IS_VARCHAR(e.properties."price")
+            THEN CAST(e.properties."price" AS VARCHAR)
+            ELSE JSON_SERIALIZE(e.properties."price")
+          END AS DOUBLE PRECISION)
         END
       END
     ) AS m3,
@@ -66,8 +82,12 @@ WITH __universe AS (
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
-          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'product_id')) = 'string'
-          THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'product_id')
+          WHEN JSON_TYPEOF(e.properties."product_id") = 'string'
+          THEN CASE
+            WHEN IS_VARCHAR(e.properties."product_id")
+            THEN CAST(e.properties."product_id" AS VARCHAR)
+            ELSE JSON_SERIALIZE(e.properties."product_id")
+          END
         END
       END
     ) AS m4,

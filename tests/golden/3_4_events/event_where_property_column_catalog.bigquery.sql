@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 ), __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -29,8 +29,24 @@ WITH __universe AS (
         AND COALESCE(
           REGEXP_CONTAINS(
             IF(
-              JSON_TYPE(e.properties, '$."query"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."query"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."query"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."query"'
+              ),
               NULL
             ),
             '(?i)sneaker'
@@ -39,28 +55,75 @@ WITH __universe AS (
         )
         AND COALESCE(
           IF(
-            JSON_TYPE(e.properties, '$."filters"."size"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-            CAST(JSON_EXTRACT_STRING(e.properties, '$."filters"."size"') AS FLOAT64),
+            JSON_TYPE(
+              JSON_QUERY(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."filters"."size"'
+              )
+            ) = 'number',
+            CAST(JSON_VALUE(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."filters"."size"'
+            ) AS FLOAT64),
             NULL
           ) BETWEEN 250 AND 280,
           FALSE
         )
         AND COALESCE(
-          LIST_CONTAINS(
-            CAST(IF(
-              JSON_TYPE(e.properties, '$."tags"') IN ('ARRAY'),
-              JSON_EXTRACT(e.properties, '$."tags"'),
+          'sale' IN UNNEST(JSON_VALUE_ARRAY(
+            IF(
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."tags"'
+                )
+              ) = 'array',
+              JSON_QUERY(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."tags"'
+              ),
               NULL
-            ) AS ARRAY<STRING>),
-            'sale'
-          ),
+            )
+          )),
           FALSE
         )
         AND COALESCE(CAST(e.platform AS STRING) IN ('ios', 'android'), FALSE)
         AND COALESCE(
           IF(
-            JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR'),
-            JSON_EXTRACT_STRING(e.properties, '$."product_id"'),
+            JSON_TYPE(
+              JSON_QUERY(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."product_id"'
+              )
+            ) = 'string',
+            JSON_VALUE(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."product_id"'
+            ),
             NULL
           ) IN (
             SELECT

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -29,8 +29,10 @@ WITH __universe AS (
         AND COALESCE(
           REGEXP_LIKE(
             IF(
-              JSON_TYPE(e.properties, '$."query"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."query"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["query"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["query"]', 'STRING')
             ),
             '(?i)sneaker'
           ),
@@ -38,17 +40,31 @@ WITH __universe AS (
         )
         AND COALESCE(
           IF(
-            JSON_TYPE(e.properties, '$."filters"."size"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT'),
-            CAST(JSON_EXTRACT_STRING(e.properties, '$."filters"."size"') AS DOUBLE)
+            REGEXP_LIKE(
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["filters"]["size"]', 'VARIANT')
+              ),
+              '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
+            ),
+            CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["filters"]["size"]', 'STRING') AS DOUBLE)
           ) BETWEEN 250 AND 280,
           FALSE
         )
         AND COALESCE(
-          LIST_CONTAINS(
-            CAST(IF(
-              JSON_TYPE(e.properties, '$."tags"') IN ('ARRAY'),
-              JSON_EXTRACT(e.properties, '$."tags"')
-            ) AS ARRAY<STRING>),
+          ARRAY_CONTAINS(
+            TRY_VARIANT_GET(
+              IF(
+                STARTSWITH(
+                  SCHEMA_OF_VARIANT(
+                    TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["tags"]', 'VARIANT')
+                  ),
+                  'ARRAY'
+                ),
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["tags"]', 'VARIANT')
+              ),
+              '$',
+              'ARRAY<STRING>'
+            ),
             'sale'
           ),
           FALSE
@@ -56,8 +72,10 @@ WITH __universe AS (
         AND COALESCE(CAST(e.platform AS STRING) IN ('ios', 'android'), FALSE)
         AND COALESCE(
           IF(
-            JSON_TYPE(e.properties, '$."product_id"') IN ('VARCHAR'),
-            JSON_EXTRACT_STRING(e.properties, '$."product_id"')
+            SCHEMA_OF_VARIANT(
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["product_id"]', 'VARIANT')
+            ) = 'STRING',
+            TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["product_id"]', 'STRING')
           ) IN (
             SELECT
               CAST(c.product_id AS STRING)

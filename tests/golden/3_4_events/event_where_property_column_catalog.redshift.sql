@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
@@ -27,39 +27,51 @@ WITH __universe AS (
         AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
         AND e.__utc_time < CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
         AND COALESCE(
-          CASE
-            WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'query')) = 'string'
-            THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'query')
-          END ~ '(?i)sneaker',
+          REGEXP_INSTR(
+            CASE
+              WHEN JSON_TYPEOF(e.properties."query") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."query")
+                THEN CAST(e.properties."query" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."query")
+              END
+            END,
+            'sneaker',
+            1,
+            1,
+            0,
+            'ip'
+          ) > 0,
           FALSE
         )
         AND COALESCE(
           CASE
-            WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'filters', 'size')) = 'number'
-            THEN CAST(JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'filters', 'size') AS DOUBLE PRECISION)
+            WHEN JSON_TYPEOF(e.properties."filters"."size") = 'number'
+            THEN CAST(CASE
+              WHEN IS_VARCHAR(e.properties."filters"."size")
+              THEN CAST(e.properties."filters"."size" AS VARCHAR)
+              ELSE JSON_SERIALIZE(e.properties."filters"."size")
+            END AS DOUBLE PRECISION)
           END BETWEEN 250 AND 280,
           FALSE
         )
         AND COALESCE(
-          EXISTS(
-            SELECT
-              1
-            FROM JSONB_ARRAY_ELEMENTS_TEXT(
-              CASE
-                WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'tags')) = 'array'
-                THEN JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'tags')
-              END
-            ) AS __el(v)
-            WHERE
-              __el.v IN ('sale')
+          ARRAY_CONTAINS(
+            CASE WHEN JSON_TYPEOF(e.properties."tags") = 'array' THEN e.properties."tags" END,
+            'sale',
+            TRUE
           ),
           FALSE
         )
         AND COALESCE(CAST(e.platform AS VARCHAR) IN ('ios', 'android'), FALSE)
         AND COALESCE(
           CASE
-            WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'product_id')) = 'string'
-            THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'product_id')
+            WHEN JSON_TYPEOF(e.properties."product_id") = 'string'
+            THEN CASE
+              WHEN IS_VARCHAR(e.properties."product_id")
+              THEN CAST(e.properties."product_id" AS VARCHAR)
+              ELSE JSON_SERIALIZE(e.properties."product_id")
+            END
           END IN (
             SELECT
               CAST(c.product_id AS VARCHAR)

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 ), __scan_purchases AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -25,7 +25,7 @@ WITH __universe AS (
   FROM (
     SELECT
       *,
-      CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) AS __utc_time
+      CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) AS __utc_time
     FROM main.purchases
   ) AS e
   WHERE

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 ), __scan_purchases AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -27,13 +27,45 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."coupon"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."coupon"'
+              ),
               NULL
             ) IS NULL
             AND IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."coupon"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."coupon"'
+              ),
               NULL
             ) <> '',
             FALSE
@@ -48,13 +80,45 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."coupon"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."coupon"'
+              ),
               NULL
             ) IS NULL
             AND IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."coupon"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."coupon"'
+              ),
               NULL
             ) <> '',
             FALSE
@@ -69,13 +133,45 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."coupon"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."coupon"'
+              ),
               NULL
             ) IS NULL
             AND IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"'),
+              JSON_TYPE(
+                JSON_QUERY(
+                  IF(
+                    JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                    PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                    TO_JSON(e.properties)
+                  ),
+                  '$."coupon"'
+                )
+              ) = 'string',
+              JSON_VALUE(
+                IF(
+                  JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                  PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                  TO_JSON(e.properties)
+                ),
+                '$."coupon"'
+              ),
               NULL
             ) <> '',
             FALSE
@@ -87,7 +183,7 @@ WITH __universe AS (
   FROM (
     SELECT
       *,
-      CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) AS __utc_time
+      CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) AS __utc_time
     FROM main.purchases
   ) AS e
   WHERE

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __scan_purchases AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
@@ -27,12 +27,16 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'STRING')
             ) IS NULL
             AND IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'STRING')
             ) <> '',
             FALSE
           )
@@ -46,12 +50,16 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'STRING')
             ) IS NULL
             AND IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'STRING')
             ) <> '',
             FALSE
           )
@@ -65,12 +73,16 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'STRING')
             ) IS NULL
             AND IF(
-              JSON_TYPE(e.properties, '$."coupon"') IN ('VARCHAR'),
-              JSON_EXTRACT_STRING(e.properties, '$."coupon"')
+              SCHEMA_OF_VARIANT(
+                TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'VARIANT')
+              ) = 'STRING',
+              TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["coupon"]', 'STRING')
             ) <> '',
             FALSE
           )
@@ -81,7 +93,7 @@ WITH __universe AS (
   FROM (
     SELECT
       *,
-      CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) AS __utc_time
+      CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) AS __utc_time
     FROM main.purchases
   ) AS e
   WHERE

@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __scan_purchases AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
@@ -27,12 +27,20 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT CASE
-              WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'coupon')) = 'string'
-              THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'coupon')
+              WHEN JSON_TYPEOF(e.properties."coupon") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."coupon")
+                THEN CAST(e.properties."coupon" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."coupon")
+              END
             END IS NULL
             AND CASE
-              WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'coupon')) = 'string'
-              THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'coupon')
+              WHEN JSON_TYPEOF(e.properties."coupon") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."coupon")
+                THEN CAST(e.properties."coupon" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."coupon")
+              END
             END <> '',
             FALSE
           )
@@ -46,12 +54,20 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT CASE
-              WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'coupon')) = 'string'
-              THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'coupon')
+              WHEN JSON_TYPEOF(e.properties."coupon") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."coupon")
+                THEN CAST(e.properties."coupon" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."coupon")
+              END
             END IS NULL
             AND CASE
-              WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'coupon')) = 'string'
-              THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'coupon')
+              WHEN JSON_TYPEOF(e.properties."coupon") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."coupon")
+                THEN CAST(e.properties."coupon" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."coupon")
+              END
             END <> '',
             FALSE
           )
@@ -65,12 +81,20 @@ WITH __universe AS (
         AND NOT (
           COALESCE(
             NOT CASE
-              WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'coupon')) = 'string'
-              THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'coupon')
+              WHEN JSON_TYPEOF(e.properties."coupon") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."coupon")
+                THEN CAST(e.properties."coupon" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."coupon")
+              END
             END IS NULL
             AND CASE
-              WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'coupon')) = 'string'
-              THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'coupon')
+              WHEN JSON_TYPEOF(e.properties."coupon") = 'string'
+              THEN CASE
+                WHEN IS_VARCHAR(e.properties."coupon")
+                THEN CAST(e.properties."coupon" AS VARCHAR)
+                ELSE JSON_SERIALIZE(e.properties."coupon")
+              END
             END <> '',
             FALSE
           )
@@ -81,7 +105,7 @@ WITH __universe AS (
   FROM (
     SELECT
       *,
-      TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' AS __utc_time
+      CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' AS __utc_time
     FROM main.purchases
   ) AS e
   WHERE

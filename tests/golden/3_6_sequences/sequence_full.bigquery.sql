@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 ), __seq_rows_0 AS (
   SELECT
     *,
@@ -48,8 +48,24 @@ WITH __universe AS (
       CAST(e.event_name AS STRING) IN ('product_viewed')
       AND COALESCE(
         IF(
-          JSON_TYPE(e.properties, '$."category"') IN ('VARCHAR'),
-          JSON_EXTRACT_STRING(e.properties, '$."category"'),
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."category"'
+            )
+          ) = 'string',
+          JSON_VALUE(
+            IF(
+              JSON_TYPE(TO_JSON(e.properties)) = 'string',
+              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+              TO_JSON(e.properties)
+            ),
+            '$."category"'
+          ),
           NULL
         ) = 'shoes',
         FALSE

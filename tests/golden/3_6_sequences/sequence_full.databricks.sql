@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __seq_rows_0 AS (
   SELECT
     *,
@@ -48,8 +48,10 @@ WITH __universe AS (
       CAST(e.event_name AS STRING) IN ('product_viewed')
       AND COALESCE(
         IF(
-          JSON_TYPE(e.properties, '$."category"') IN ('VARCHAR'),
-          JSON_EXTRACT_STRING(e.properties, '$."category"')
+          SCHEMA_OF_VARIANT(
+            TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["category"]', 'VARIANT')
+          ) = 'STRING',
+          TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["category"]', 'STRING')
         ) = 'shoes',
         FALSE
       )

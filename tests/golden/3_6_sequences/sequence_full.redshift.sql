@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __seq_rows_0 AS (
   SELECT
     *,
@@ -48,8 +48,12 @@ WITH __universe AS (
       CAST(e.event_name AS VARCHAR) IN ('product_viewed')
       AND COALESCE(
         CASE
-          WHEN JSONB_TYPEOF(JSONB_EXTRACT_PATH(CAST(e.properties AS JSONB), 'category')) = 'string'
-          THEN JSONB_EXTRACT_PATH_TEXT(CAST(e.properties AS JSONB), 'category')
+          WHEN JSON_TYPEOF(e.properties."category") = 'string'
+          THEN CASE
+            WHEN IS_VARCHAR(e.properties."category")
+            THEN CAST(e.properties."category" AS VARCHAR)
+            ELSE JSON_SERIALIZE(e.properties."category")
+          END
         END = 'shoes',
         FALSE
       )

@@ -23,11 +23,11 @@ WHERE
       SQRT(
         LEAST(
           1.0,
-          POWER(SIN(RADIANS((
+          POWER(SIN((
             CAST(u.last_lat AS FLOAT64) - 37.56
-          )) / 2.0), 2) + COS(RADIANS(37.56)) * COS(RADIANS(CAST(u.last_lat AS FLOAT64))) * POWER(SIN(RADIANS((
+          ) * 0.017453292519943295 / 2.0), 2) + COS(37.56 * 0.017453292519943295) * COS(CAST(u.last_lat AS FLOAT64) * 0.017453292519943295) * POWER(SIN((
             CAST(u.last_lon AS FLOAT64) - 126.97
-          )) / 2.0), 2)
+          ) * 0.017453292519943295 / 2.0), 2)
         )
       )
     ) <= 10.0,

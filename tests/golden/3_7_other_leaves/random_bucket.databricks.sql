@@ -21,21 +21,21 @@ WHERE
   COALESCE(
     (
       (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 1, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 1, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 268435456 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 2, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 2, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 16777216 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 3, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 3, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 1048576 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 4, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 4, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 65536 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 5, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 5, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 4096 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 6, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 6, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 256 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 7, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 7, 1), '0123456789abcdef') AS BIGINT) - 1
       ) * 16 + (
-        LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 8, 1), '0123456789abcdef') - 1
+        CAST(LOCATE(SUBSTRING(MD5('s1' || v.external_user_id), 8, 1), '0123456789abcdef') AS BIGINT) - 1
       )
     ) % 10000 < 1000,
     FALSE

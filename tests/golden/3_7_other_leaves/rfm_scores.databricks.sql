@@ -17,7 +17,7 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __rfm_0 AS (
   SELECT
     external_user_id,
@@ -45,7 +45,7 @@ WITH __universe AS (
     FROM (
       SELECT
         *,
-        CAST(TIMESTAMP_MILLIS(purchased_ms) AS TIMESTAMP) AS __utc_time
+        CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) AS __utc_time
       FROM main.purchases
     ) AS e
     WHERE

@@ -17,23 +17,29 @@ WITH __universe AS (
   FROM main.purchases
   WHERE
     CAST(external_id AS VARCHAR) <> ''
-    AND TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __rfm_0 AS (
   SELECT
     external_user_id,
     FLOOR(
       CAST((
-        5 * COUNT(*) OVER (ORDER BY last_at RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+        5 * (
+          COUNT(*) OVER () - RANK() OVER (ORDER BY last_at DESC NULLS LAST) + 1
+        ) + COUNT(*) OVER () - 1
       ) AS DOUBLE PRECISION) / COUNT(*) OVER ()
     ) AS recency,
     FLOOR(
       CAST((
-        5 * COUNT(*) OVER (ORDER BY purchases RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+        5 * (
+          COUNT(*) OVER () - RANK() OVER (ORDER BY purchases DESC NULLS LAST) + 1
+        ) + COUNT(*) OVER () - 1
       ) AS DOUBLE PRECISION) / COUNT(*) OVER ()
     ) AS frequency,
     FLOOR(
       CAST((
-        5 * COUNT(*) OVER (ORDER BY revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+        5 * (
+          COUNT(*) OVER () - RANK() OVER (ORDER BY revenue DESC NULLS LAST) + 1
+        ) + COUNT(*) OVER () - 1
       ) AS DOUBLE PRECISION) / COUNT(*) OVER ()
     ) AS monetary
   FROM (
@@ -50,7 +56,7 @@ WITH __universe AS (
     FROM (
       SELECT
         *,
-        TO_TIMESTAMP(CAST(purchased_ms AS DOUBLE PRECISION) / 1000.0) AT TIME ZONE 'UTC' AS __utc_time
+        CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' AS __utc_time
       FROM main.purchases
     ) AS e
     WHERE
