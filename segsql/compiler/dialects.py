@@ -253,7 +253,7 @@ class SnowflakeRules(DialectRules):
 
 
 class PostgresRules(DialectRules):
-    """PostgreSQL and Redshift-style SQL: JSON through jsonb functions, arrays held as JSON arrays.
+    """PostgreSQL (and the base of Redshift's rules): JSON through jsonb functions, arrays as JSON arrays.
 
     JSON columns may be JSONB, JSON or text holding JSON: every use goes through
     CAST(col AS JSONB). Time values are converted explicitly with AT TIME ZONE 'UTC'
