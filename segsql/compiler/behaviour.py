@@ -147,7 +147,12 @@ class BehaviourCompiler:
         else:
             assert measure.value is not None
             value = self.conditions.value(measure.value, ROW, self.source(node.source).table).sql
-        case = exp.Case(ifs=[exp.If(this=when, true=value)])
+        if when == exp.true():  # every row of the scan counts: no CASE to evaluate per row
+            if measure.kind == "count":
+                return exp.Count(this=exp.Star())
+            case = value
+        else:
+            case = exp.Case(ifs=[exp.If(this=when, true=value)])
         if measure.kind == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[case]))
         return exp.func(AGGREGATES[measure.kind], case)
@@ -172,11 +177,28 @@ class BehaviourCompiler:
         for alias, aggregate in scan.metrics.values():
             select = select.select(exp.alias_(aggregate, alias))
         select = select.from_(self.rows(source)).where(self.seen(source))
-        if scan.names is not None:
-            select = select.where(exp.and_(*self._names(source, tuple(sorted(scan.names)), ROW)))
-        if scan.start is not None:
-            select = select.where(exp.GTE(this=self.time(source), expression=self.rules.timestamp(scan.start)))
+        for part in self._restriction(source):
+            select = select.where(part)
         return select.group_by(self.user(source))
+
+    def _restriction(self, source: str) -> list[exp.Expression]:
+        """What a scan reads of the seen rows: only its names, only since its earliest window start."""
+        scan = self.steps.scans[source]
+        parts = self._names(source, tuple(sorted(scan.names)), ROW) if scan.names is not None else []
+        if scan.start is not None:
+            parts.append(exp.GTE(this=self.time(source), expression=self.rules.timestamp(scan.start)))
+        return parts
+
+    def skipped_ids(self, source: str) -> exp.Select | None:
+        """Ids of the seen rows a scan does not read (other names, before its window), None if it reads all.
+
+        With the scan's own ids they are every id seen in the source, so the universe needs no
+        second aggregation over the whole table."""
+        restriction = self._restriction(source)
+        if not restriction:
+            return None
+        select = exp.select(exp.alias_(self.user(source), ID_COLUMN)).from_(self.rows(source)).where(self.seen(source))
+        return select.where(exp.not_(two_valued(exp.and_(*restriction))))
 
     # -- sequences -------------------------------------------------------------------------------
     def _interval(self, time: exp.Expression, seconds: float) -> exp.Expression:

@@ -70,15 +70,26 @@ class SegmentCompiler:
         return select
 
     def universe(self) -> exp.Query:
-        """Non-empty ids of users, plus ids in events and purchases seen at `as_of`."""
+        """Non-empty ids of users, plus ids in events and purchases seen at `as_of`.
+
+        A source with a shared scan gives the scan's ids plus those of the seen rows the scan
+        skips, rather than a second distinct pass over all of its rows; call it after the
+        predicates have registered their scans."""
         s = self.defs.sources
         parts: list[exp.Select] = []
         if s.users:
             parts.append(self._ids_from(s.users.table, s.users.id, None))
-        if s.events:
-            parts.append(self._ids_from(s.events.table, s.events.user, s.events.time))
-        if s.purchases:
-            parts.append(self._ids_from(s.purchases.table, s.purchases.user, s.purchases.time))
+        for name, source in (("events", s.events), ("purchases", s.purchases)):
+            if source is None:
+                continue
+            scan = self.steps.scans.get(name)
+            if scan is None:
+                parts.append(self._ids_from(source.table, source.user, source.time))
+                continue
+            parts.append(exp.select(ID_COLUMN).from_(scan.alias))
+            skipped = self.behaviour.skipped_ids(name)
+            if skipped is not None:
+                parts.append(skipped)
         query: exp.Query = parts[0]
         for part in parts[1:]:
             query = exp.union(query, part, distinct=True)
@@ -163,14 +174,14 @@ class SegmentCompiler:
         return self._rows([name], ctes).select(exp.column(ID_COLUMN, table=ID_ROW)).where(predicate)
 
     def _with_ctes(self, select: exp.Select, ctes: dict[str, exp.Query]) -> exp.Select:
-        """Attach CTEs in dependency order: universe, shared passes and scans, SQL segments."""
-        select = select.with_(UNIVERSE, as_=self.universe())
+        """Attach CTEs in dependency order: scans, the universe, shared passes, SQL segments."""
         passes = list(self.steps.passes.values())
         for alias, query in passes:
             if alias.startswith("__seq_rows"):
                 select = select.with_(alias, as_=query)
         for source, scan in self.steps.scans.items():
             select = select.with_(scan.alias, as_=self.behaviour.scan_query(source))
+        select = select.with_(UNIVERSE, as_=self.universe())
         for alias, query in passes:
             if not alias.startswith("__seq_rows"):
                 select = select.with_(alias, as_=query)

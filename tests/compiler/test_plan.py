@@ -43,10 +43,22 @@ def test_scans_of_events_stay_constant_as_segments_are_added(tmp_path: Path, cou
     session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
     compiler = SegmentCompiler(session.definitions, "duckdb", session.as_of)
     query = compiler.flags(sorted(session.definitions.segments))
-    # one read for the universe, one grouped scan for every behavioural measure
+    # one grouped scan for every behavioural measure, plus one read of the ids it skips (other
+    # names, older rows) for the universe when the scan is limited; a source without a scan is
+    # read once, for the universe
     assert _table_reads(query, "events") == 2
-    assert _table_reads(query, "purchases") == (2 if count > 1 else 1)
+    assert _table_reads(query, "purchases") == (1 if count == 1 or count >= 5 else 2)
     assert len(compiler.steps.scans["events"].metrics) <= count
+
+
+def test_an_unlimited_scan_is_also_the_universe_of_its_source(tmp_path: Path) -> None:
+    segments = "segments:\n  - name: a\n    where: {purchase: any, revenue: {gte: 5}}\n  - name: b\n    where: {event: app_open, within: {last_days: 7}}\n"
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": segments})
+    session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
+    query = SegmentCompiler(session.definitions, "duckdb", session.as_of).flags(["a", "b"])
+    assert _table_reads(query, "purchases") == 1, "all purchases seen: the scan's ids are the source's ids"
+    universe = next(cte for cte in query.args["with_"].expressions if cte.alias == "__universe")
+    assert {t.name for t in universe.find_all(exp.Table)} == {"users", "__scan_events", "events", "__scan_purchases"}
 
 
 def test_identical_measures_are_computed_once(tmp_path: Path) -> None:

@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-  UNION
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-  UNION
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __scan_events AS (
+WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     COUNT(
@@ -45,6 +25,42 @@ WITH __universe AS (
     AND e.__utc_time >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
+), __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_events
+  UNION
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS VARCHAR) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND NOT COALESCE(
+      CAST(e.event_name AS VARCHAR) IN ('app_open')
+      AND e.__utc_time >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP),
+      FALSE
+    )
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id

@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS STRING) <> ''
-  UNION DISTINCT
-  SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS STRING) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
-  UNION DISTINCT
-  SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
-), __scan_events AS (
+WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
     SUM(
@@ -187,6 +167,42 @@ WITH __universe AS (
     AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
   GROUP BY
     CAST(e.external_id AS STRING)
+), __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION DISTINCT
+  SELECT
+    external_user_id
+  FROM __scan_events
+  UNION DISTINCT
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS STRING) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+    )
+    AND NOT COALESCE(
+      CAST(e.event_name AS STRING) IN ('product_viewed')
+      AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME),
+      FALSE
+    )
+  UNION DISTINCT
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 )
 SELECT
   v.external_user_id

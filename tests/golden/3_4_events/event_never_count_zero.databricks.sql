@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS STRING) <> ''
-  UNION
-  SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS STRING) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-  UNION
-  SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __scan_events AS (
+WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
     COUNT(CASE WHEN CAST(e.event_name AS STRING) IN ('app_open', 'push_opened') THEN 1 END) AS m0
@@ -36,6 +16,38 @@ WITH __universe AS (
     AND CAST(e.event_name AS STRING) IN ('app_open', 'push_opened')
   GROUP BY
     CAST(e.external_id AS STRING)
+), __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_events
+  UNION
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS STRING) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND NOT COALESCE(CAST(e.event_name AS STRING) IN ('app_open', 'push_opened'), FALSE)
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id

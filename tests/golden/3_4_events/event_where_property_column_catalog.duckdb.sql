@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS TEXT) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS TEXT) <> ''
-  UNION
-  SELECT
-    CAST(external_id AS TEXT) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS TEXT) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-  UNION
-  SELECT
-    CAST(external_id AS TEXT) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS TEXT) <> ''
-    AND CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __scan_events AS (
+WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS TEXT) AS external_user_id,
     COUNT(
@@ -88,6 +68,42 @@ WITH __universe AS (
     AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS TEXT)
+), __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_events
+  UNION
+  SELECT
+    CAST(e.external_id AS TEXT) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS TEXT) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND NOT COALESCE(
+      CAST(e.event_name AS TEXT) IN ('product_searched')
+      AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMP),
+      FALSE
+    )
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 )
 SELECT
   v.external_user_id

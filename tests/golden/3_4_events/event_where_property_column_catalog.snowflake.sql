@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-  UNION
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
-  UNION
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
-), __scan_events AS (
+WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     COUNT(
@@ -100,6 +80,42 @@ WITH __universe AS (
     AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMPNTZ)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
+), __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_events
+  UNION
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS VARCHAR) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+    )
+    AND NOT COALESCE(
+      CAST(e.event_name AS VARCHAR) IN ('product_searched')
+      AND e.__utc_time >= CAST('2026-10-31 15:00:00.000000' AS TIMESTAMPNTZ),
+      FALSE
+    )
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
 )
 SELECT
   v.external_user_id

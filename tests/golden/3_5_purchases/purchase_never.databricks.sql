@@ -1,4 +1,19 @@
-WITH __universe AS (
+WITH __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(*) AS m0
+  FROM (
+    SELECT
+      *,
+      CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) AS __utc_time
+    FROM main.purchases
+  ) AS e
+  WHERE
+    CAST(e.external_id AS STRING) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS STRING)
+), __universe AS (
   SELECT
     CAST(external_id AS STRING) AS external_user_id
   FROM main.users
@@ -13,26 +28,8 @@ WITH __universe AS (
     AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
   UNION
   SELECT
-    CAST(external_id AS STRING) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS STRING) <> ''
-    AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __scan_purchases AS (
-  SELECT
-    CAST(e.external_id AS STRING) AS external_user_id,
-    COUNT(CASE WHEN TRUE THEN 1 END) AS m0
-  FROM (
-    SELECT
-      *,
-      CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS BIGINT)) AS TIMESTAMP) AS __utc_time
-    FROM main.purchases
-  ) AS e
-  WHERE
-    CAST(e.external_id AS STRING) <> ''
-    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-  GROUP BY
-    CAST(e.external_id AS STRING)
+    external_user_id
+  FROM __scan_purchases
 )
 SELECT
   v.external_user_id

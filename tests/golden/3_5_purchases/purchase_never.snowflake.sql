@@ -1,4 +1,19 @@
-WITH __universe AS (
+WITH __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id,
+    COUNT(*) AS m0
+  FROM (
+    SELECT
+      *,
+      CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) AS __utc_time
+    FROM main.purchases
+  ) AS e
+  WHERE
+    CAST(e.external_id AS VARCHAR) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+  GROUP BY
+    CAST(e.external_id AS VARCHAR)
+), __universe AS (
   SELECT
     CAST(external_id AS VARCHAR) AS external_user_id
   FROM main.users
@@ -13,26 +28,8 @@ WITH __universe AS (
     AND CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
   UNION
   SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
-), __scan_purchases AS (
-  SELECT
-    CAST(e.external_id AS VARCHAR) AS external_user_id,
-    COUNT(CASE WHEN TRUE THEN 1 END) AS m0
-  FROM (
-    SELECT
-      *,
-      CAST(TO_TIMESTAMP(purchased_ms, 3) AS TIMESTAMPNTZ) AS __utc_time
-    FROM main.purchases
-  ) AS e
-  WHERE
-    CAST(e.external_id AS VARCHAR) <> ''
-    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
-  GROUP BY
-    CAST(e.external_id AS VARCHAR)
+    external_user_id
+  FROM __scan_purchases
 )
 SELECT
   v.external_user_id

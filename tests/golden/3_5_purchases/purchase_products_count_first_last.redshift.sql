@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-  UNION
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-  UNION
-  SELECT
-    CAST(external_id AS VARCHAR) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS VARCHAR) <> ''
-    AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __scan_purchases AS (
+WITH __scan_purchases AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     COUNT(
@@ -116,6 +96,38 @@ WITH __universe AS (
     AND CAST(e.product_id AS VARCHAR) IN ('p1', 'p2')
   GROUP BY
     CAST(e.external_id AS VARCHAR)
+), __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_purchases
+  UNION
+  SELECT
+    CAST(e.external_id AS VARCHAR) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' AS __utc_time
+    FROM main.purchases
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS VARCHAR) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND NOT COALESCE(CAST(e.product_id AS VARCHAR) IN ('p1', 'p2'), FALSE)
 )
 SELECT
   v.external_user_id

@@ -1,24 +1,4 @@
-WITH __universe AS (
-  SELECT
-    CAST(external_id AS TEXT) AS external_user_id
-  FROM main.users
-  WHERE
-    CAST(external_id AS TEXT) <> ''
-  UNION
-  SELECT
-    CAST(external_id AS TEXT) AS external_user_id
-  FROM main.events
-  WHERE
-    CAST(external_id AS TEXT) <> ''
-    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-  UNION
-  SELECT
-    CAST(external_id AS TEXT) AS external_user_id
-  FROM main.purchases
-  WHERE
-    CAST(external_id AS TEXT) <> ''
-    AND CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __scan_purchases AS (
+WITH __scan_purchases AS (
   SELECT
     CAST(e.external_id AS TEXT) AS external_user_id,
     SUM(
@@ -41,6 +21,38 @@ WITH __universe AS (
     AND e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS TEXT)
+), __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_purchases
+  UNION
+  SELECT
+    CAST(e.external_id AS TEXT) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(EPOCH_MS(purchased_ms) AS TIMESTAMP) AS __utc_time
+    FROM main.purchases
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS TEXT) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND NOT COALESCE(e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMP), FALSE)
 )
 SELECT
   v.external_user_id

@@ -1,4 +1,21 @@
-WITH __universe AS (
+WITH __seq_rows_0 AS (
+  SELECT
+    *,
+    CAST(e.external_id AS STRING) AS __uid,
+    e.__utc_time AS __t,
+    ROW_NUMBER() OVER (
+      ORDER BY CAST(e.external_id AS STRING) NULLS LAST, e.__utc_time NULLS LAST, CAST(e.event_name AS STRING) NULLS LAST, CAST(e.properties AS STRING) NULLS LAST
+    ) AS __rid
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    CAST(e.external_id AS STRING) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+), __universe AS (
   SELECT
     CAST(external_id AS STRING) AS external_user_id
   FROM main.users
@@ -18,23 +35,6 @@ WITH __universe AS (
   WHERE
     CAST(external_id AS STRING) <> ''
     AND CAST(TIMESTAMP_MILLIS(CAST(purchased_ms AS INT64)) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
-), __seq_rows_0 AS (
-  SELECT
-    *,
-    CAST(e.external_id AS STRING) AS __uid,
-    e.__utc_time AS __t,
-    ROW_NUMBER() OVER (
-      ORDER BY CAST(e.external_id AS STRING) NULLS LAST, e.__utc_time NULLS LAST, CAST(e.event_name AS STRING) NULLS LAST, CAST(e.properties AS STRING) NULLS LAST
-    ) AS __rid
-  FROM (
-    SELECT
-      *,
-      CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) AS __utc_time
-    FROM main.events
-  ) AS e
-  WHERE
-    CAST(e.external_id AS STRING) <> ''
-    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
 ), __seq_1 AS (
   SELECT DISTINCT
     s0.__uid AS external_user_id

@@ -1,4 +1,21 @@
-WITH __universe AS (
+WITH __seq_rows_0 AS (
+  SELECT
+    *,
+    CAST(e.external_id AS VARCHAR) AS __uid,
+    e.__utc_time AS __t,
+    ROW_NUMBER() OVER (
+      ORDER BY CAST(e.external_id AS VARCHAR), e.__utc_time, CAST(e.event_name AS VARCHAR), CAST(e.properties AS VARCHAR)
+    ) AS __rid
+  FROM (
+    SELECT
+      *,
+      CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    CAST(e.external_id AS VARCHAR) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __universe AS (
   SELECT
     CAST(external_id AS VARCHAR) AS external_user_id
   FROM main.users
@@ -18,23 +35,6 @@ WITH __universe AS (
   WHERE
     CAST(external_id AS VARCHAR) <> ''
     AND CAST('1970-01-01 00:00:00.000000' AS TIMESTAMP) + purchased_ms * INTERVAL '1 MILLISECOND' <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-), __seq_rows_0 AS (
-  SELECT
-    *,
-    CAST(e.external_id AS VARCHAR) AS __uid,
-    e.__utc_time AS __t,
-    ROW_NUMBER() OVER (
-      ORDER BY CAST(e.external_id AS VARCHAR), e.__utc_time, CAST(e.event_name AS VARCHAR), CAST(e.properties AS VARCHAR)
-    ) AS __rid
-  FROM (
-    SELECT
-      *,
-      CAST(occurred_at AS TIMESTAMP WITH TIME ZONE) AT TIME ZONE 'UTC' AS __utc_time
-    FROM main.events
-  ) AS e
-  WHERE
-    CAST(e.external_id AS VARCHAR) <> ''
-    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
 ), __seq_1 AS (
   SELECT DISTINCT
     s0.__uid AS external_user_id
