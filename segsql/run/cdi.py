@@ -17,6 +17,8 @@ from typing import Any
 MAX_KEYS = 250
 MAX_PAYLOAD_BYTES = 1_000_000
 TICK = dt.timedelta(microseconds=1)
+#: one encoder for every payload (json.dumps with options builds a new one per call)
+_encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def chunk(payload: dict[str, Any]) -> list[str]:
     """Keys sorted and cut into JSON objects of at most 250 keys (and well under 1 MB)."""
     keys = sorted(payload)
     parts = [keys[i:i + MAX_KEYS] for i in range(0, len(keys), MAX_KEYS)] or [[]]
-    texts = [json.dumps({k: payload[k] for k in part}, separators=(",", ":"), sort_keys=True) for part in parts]
+    texts = [_encode({k: payload[k] for k in part}) for part in parts]
     for text in texts:
         if len(text.encode()) >= MAX_PAYLOAD_BYTES:
             raise ValueError("a CDI payload chunk would exceed Braze's 1 MB row limit")

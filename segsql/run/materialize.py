@@ -154,21 +154,27 @@ class Run:
         self.results[name].message = message
 
     # -- staging ---------------------------------------------------------------------------------
+    def _stage_table(self, label: str, query: exp.Query) -> exp.Table:
+        """A TEMPORARY table of the session (unqualified: DuckDB and PostgreSQL keep those in a
+        schema of their own): not written to disk or logged, and gone if the run is killed."""
+        table = exp.table_(f"__segsql_{label}_{self.run_id}")
+        self.scratch.append(table)
+        temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
+        self.adapter.execute(exp.Create(this=table, kind="TABLE", expression=query, properties=temporary))
+        return table
+
     def stage(self) -> dict[str, exp.Table]:
         """One fused query for every segment; if it fails, one per segment to isolate the failure."""
         types = source_types(self.defs.sources, self.adapter)
         compiler = SegmentCompiler(self.defs, self.adapter.dialect, self.session.as_of, types)
-        stage = self._scratch("stage")
         try:
-            self.adapter.execute(exp.Create(this=stage, kind="TABLE", expression=compiler.flags(self.names)))
-            return dict.fromkeys(self.names, stage)
+            return dict.fromkeys(self.names, self._stage_table("stage", compiler.flags(self.names)))
         except EngineError:
             pass
         tables = {}
         for i, name in enumerate(self.names):
-            own = self._scratch(f"stage{i}")
             try:
-                self.adapter.execute(exp.Create(this=own, kind="TABLE", expression=compiler.flags([name])))
+                own = self._stage_table(f"stage{i}", compiler.flags([name]))
                 tables[name] = own
             except EngineError as err:
                 self._fail(name, f"{self.defs.segments[name].location}: {err}")
@@ -262,14 +268,16 @@ class Run:
         if not changes:
             return []
         cdi_table = self.adapter.table(self.defs.config.cdi_table)
-        users = self._scratch("cdiusers")
-        self.adapter.load_rows(users.name, [("external_id", "VARCHAR")], [(u,) for u in sorted(changes)])
-        old = self.adapter.fetch(
-            exp.select(exp.column("EXTERNAL_ID", table="c"), exp.column("PAYLOAD", table="c")).from_(cdi_table.as_("c"))
-            .join(users.as_("u"), on=exp.column("external_id", table="u").eq(exp.column("EXTERNAL_ID", table="c")))
-            .order_by(exp.column("UPDATED_AT", table="c"))
-        )
         latest = self.adapter.fetch(exp.select(exp.func("MAX", exp.column("UPDATED_AT"))).from_(cdi_table))[0][0]
+        old: list[tuple[Any, ...]] = []
+        if latest is not None:  # an empty table (a first run) has no old payloads to look up
+            users = self._scratch("cdiusers")
+            self.adapter.load_rows(users.name, [("external_id", "VARCHAR")], [(u,) for u in sorted(changes)])
+            old = self.adapter.fetch(
+                exp.select(exp.column("EXTERNAL_ID", table="c"), exp.column("PAYLOAD", table="c")).from_(cdi_table.as_("c"))
+                .join(users.as_("u"), on=exp.column("external_id", table="u").eq(exp.column("EXTERNAL_ID", table="c")))
+                .order_by(exp.column("UPDATED_AT", table="c"))
+            )
         merged = cdi.merge_payloads([(str(u), str(p)) for u, p in old], changes)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         return cdi.build_rows(merged, now, latest)
