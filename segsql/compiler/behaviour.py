@@ -173,13 +173,9 @@ class BehaviourCompiler:
     def scan_query(self, source: str) -> exp.Select:
         """One grouped pass over a source computing every registered aggregate."""
         scan = self.steps.scans[source]
-        select = exp.select(exp.alias_(self.user(source), ID_COLUMN))
-        for alias, aggregate in scan.metrics.values():
-            select = select.select(exp.alias_(aggregate, alias))
-        select = select.from_(self.rows(source)).where(self.seen(source))
-        for part in self._restriction(source):
-            select = select.where(part)
-        return select.group_by(self.user(source))
+        columns = [exp.alias_(aggregate, alias) for alias, aggregate in scan.metrics.values()]
+        select = exp.select(exp.alias_(self.user(source), ID_COLUMN), *columns).from_(self.rows(source), copy=False)
+        return select.where(self.seen(source), *self._restriction(source), copy=False).group_by(self.user(source), copy=False)
 
     def _restriction(self, source: str) -> list[exp.Expression]:
         """What a scan reads of the seen rows: only its names, only since its earliest window start."""

@@ -74,8 +74,8 @@ class Membership:
     def new_rows(self) -> exp.Subquery:
         """(external_user_id, split_group) of the new members, aliased `n`."""
         s = exp.column(SEGMENT_ID, table="s")
-        select = exp.select(s, exp.alias_(self._group(s.copy()), SPLIT_GROUP)).from_(self.stage.as_("s"))
-        return select.where(exp.column(flag_name(self.segment.name), table="s")).subquery(NEW)
+        select = exp.select(s, exp.alias_(self._group(s.copy()), SPLIT_GROUP)).from_(self.stage.as_("s"), copy=False)
+        return select.where(exp.column(flag_name(self.segment.name), table="s"), copy=False).subquery(NEW, copy=False)
 
     def _same_id(self) -> exp.Expression:
         return exp.column(SEGMENT_ID, table=OLD).eq(exp.column(SEGMENT_ID, table=NEW))
@@ -103,7 +103,7 @@ class Membership:
         n_id, o_id = exp.column(SEGMENT_ID, table=NEW), exp.column(SEGMENT_ID, table=OLD)
         if not self.exists:
             size = exp.Count(this=exp.Star())
-            return _named(lit(index), size, size.copy(), lit(0), lit(0)).from_(self.new_rows())
+            return _named(lit(index), size, size.copy(), lit(0), lit(0)).from_(self.new_rows(), copy=False)
 
         def count_when(condition: exp.Expression) -> exp.Expression:
             return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=lit(1))]))
@@ -115,7 +115,7 @@ class Membership:
             count_when(o_id.copy().is_(exp.null())),
             count_when(n_id.copy().is_(exp.null())),
             count_when(staying) if self.tracks_groups() else lit(0),
-        ).from_(self.new_rows()).join(self.table.as_(OLD), on=self._same_id(), join_type="full")
+        ).from_(self.new_rows(), copy=False).join(self.table.as_(OLD), on=self._same_id(), join_type="full", copy=False)
 
     # -- changed ids, for CDI ------------------------------------------------------------------
     def entered_query(self) -> exp.Select:

@@ -93,12 +93,10 @@ WITH __scan_events AS (
   ) AS e
   WHERE
     (
-      (
-        CAST(e.external_id AS VARCHAR) <> ''
-        AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
-      )
-      AND CAST(e.event_name AS VARCHAR) IN ('product_viewed')
+      CAST(e.external_id AS VARCHAR) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
     )
+    AND CAST(e.event_name AS VARCHAR) IN ('product_viewed')
     AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
   GROUP BY
     CAST(e.external_id AS VARCHAR)
