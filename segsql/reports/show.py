@@ -8,6 +8,7 @@ from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
 from segsql.engines import Adapter
+from segsql.run.materialize import source_types
 from segsql.run.session import Session
 
 
@@ -23,7 +24,8 @@ class ShowResult:
 
 
 def show_segment(session: Session, adapter: Adapter, name: str, limit: int) -> ShowResult:
-    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of)
+    types = source_types(session.definitions.sources, adapter)
+    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, types)
     members = compiler.members(name).subquery("m")
     size = int(adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(members))[0][0])
     rows = adapter.fetch(exp.select("external_user_id").from_(members.copy()).order_by("external_user_id").limit(limit))

@@ -32,7 +32,7 @@ from segsql.definitions.dag import dependents
 from segsql.definitions.segments import Segment
 from segsql.definitions.sources import Sources
 from segsql.engines import Adapter, EngineError
-from segsql.errors import RunFailure
+from segsql.errors import ProjectError, RunFailure
 from segsql.run import cdi
 from segsql.run.diff import Counts, Membership
 from segsql.run.session import Session
@@ -110,14 +110,26 @@ def check_users_unique(session: Session, adapter: Adapter) -> None:
 
 
 def source_types(sources: Sources, adapter: Adapter) -> ColumnTypes:
-    """Every source table's column types, one query per table that reads no rows."""
-    tables = {s.table for s in (sources.users, sources.events, sources.purchases) if s is not None}
-    tables |= {c.table for c in sources.catalogs.values()}
+    """Every source table's column types, one query per table that reads no rows.
+
+    It is also the check that every declared table can be read, so a wrong `table:` is one
+    error at its line in sources.yml before anything is computed or written.
+    """
+    declared = [s for s in (sources.users, sources.events, sources.purchases) if s is not None]
+    declared += list(sources.catalogs.values())
     found = {}
-    for table in sorted(tables):
-        # a missing table is reported by the query that reads it, with the segment's location
-        with contextlib.suppress(EngineError):
-            found[table] = adapter.column_types(source_table(table, adapter.dialect))
+    for source in declared:
+        if source.table in found:
+            continue
+        try:
+            found[source.table] = adapter.column_types(source_table(source.table, adapter.dialect))
+        except EngineError as err:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else "unreadable"
+            raise ProjectError(
+                f"source table {source.table} cannot be read on this target ({reason})",
+                source.location,
+                hint="create the table (segsql seed --demo for the demo data), fix `table:`, or grant SELECT on it",
+            ) from None
     return ColumnTypes.from_engine(found, rules_for(adapter.dialect))
 
 
@@ -142,6 +154,7 @@ class Run:
         self.started = dt.datetime.now(dt.UTC)
         #: lower-case table name → its lower-case columns, read once (segsql's own tables)
         self.catalogue: dict[str, set[str]] = {}
+        self.types = ColumnTypes()
 
     # -- helpers -------------------------------------------------------------------------------
     def _scratch(self, label: str) -> exp.Table:
@@ -165,8 +178,7 @@ class Run:
 
     def stage(self) -> dict[str, exp.Table]:
         """One fused query for every segment; if it fails, one per segment to isolate the failure."""
-        types = source_types(self.defs.sources, self.adapter)
-        compiler = SegmentCompiler(self.defs, self.adapter.dialect, self.session.as_of, types)
+        compiler = SegmentCompiler(self.defs, self.adapter.dialect, self.session.as_of, self.types)
         try:
             return dict.fromkeys(self.names, self._stage_table("stage", compiler.flags(self.names)))
         except EngineError:
@@ -327,6 +339,7 @@ class Run:
         try:
             if not self.names:
                 return self.result
+            self.types = source_types(self.defs.sources, self.adapter)
             check_users_unique(self.session, self.adapter)
             self.catalogue = self.adapter.schema_tables()
             if not self.dry_run:

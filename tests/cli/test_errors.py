@@ -54,6 +54,8 @@ BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
     ("bad_target_type", {"models/a.yml": OK_SEGMENT, "profiles.yml": "segsql:\n  target: dev\n  outputs:\n    dev:\n      type: oracle\n"}, ["run"], "profiles.yml:4", "type 'oracle'"),
     ("unknown_type_in_sources", {"models/sources.yml": "users:\n  table: main.users\n  attributes:\n    country: text\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:4", "unknown type 'text'"),
     ("object_without_path", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: profile\n      equals: x\n"}, ["compile"], "models/a.yml:4", "is an object"),
+    ("missing_source_table", {"models/sources.yml": SOURCES.replace("main.users", "main.no_such_table"), "models/a.yml": OK_SEGMENT}, ["run"], "models/sources.yml:2", "source table main.no_such_table cannot be read"),
+    ("missing_source_table_show", {"models/sources.yml": SOURCES.replace("main.users", "main.no_such_table"), "models/a.yml": OK_SEGMENT}, ["show", "ok_segment"], "models/sources.yml:2", "source table main.no_such_table cannot be read"),
     # YAML shapes users get wrong
     ("tab_in_yaml", {"models/a.yml": "segments:\n  - name: a\n\twhere: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "'\\t'"),
     ("duplicate_yaml_key", {"models/a.yml": "segments:\n  - name: a\n    name: b\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "duplicate key"),
