@@ -129,7 +129,9 @@ class Membership:
 
     def regrouped_query(self) -> exp.Select:
         """(id, old group, new group) of staying members whose group changed."""
-        select = exp.select(exp.column(SEGMENT_ID, table=NEW), self._old_group(), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
+        # named apart: some drivers keep one of two result columns of the same name
+        before, after = exp.alias_(self._old_group(), "old_group"), exp.alias_(exp.column(SPLIT_GROUP, table=NEW), "new_group")
+        select = exp.select(exp.column(SEGMENT_ID, table=NEW), before, after).from_(self.new_rows())
         return select.join(self.table.as_(OLD), on=self._same_id()).where(self._regrouped())
 
     def members_query(self) -> exp.Select:

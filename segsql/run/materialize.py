@@ -290,7 +290,8 @@ class Run:
                 .join(users.as_("u"), on=exp.column("external_id", table="u").eq(exp.column("EXTERNAL_ID", table="c")))
                 .order_by(exp.column("UPDATED_AT", table="c"))
             )
-        merged = cdi.merge_payloads([(str(u), str(p)) for u, p in old], changes)
+        merged = cdi.merge_payloads(((str(u), str(p)) for u, p in old), changes)
+        del old
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         return cdi.build_rows(merged, now, latest)
 
@@ -300,7 +301,7 @@ class Run:
         cdi_table = self.adapter.table(self.defs.config.cdi_table)
         cdi_scratch = self._scratch("cdi") if rows else None
         if cdi_scratch is not None:
-            self.adapter.load_rows(cdi_scratch.name, CDI_COLUMNS, [(r.updated_at, r.external_id, r.payload) for r in rows])
+            self.adapter.load_rows(cdi_scratch.name, CDI_COLUMNS, rows)
         as_of_naive = self.session.as_of.replace(tzinfo=None)
         changed = [m for m in memberships if m.counts and m.counts.changed]
         status = "success" if self.result.ok else "partial"
