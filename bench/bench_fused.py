@@ -43,7 +43,6 @@ PREFIXES = {  # membership tables of each (variant, ordering)
 VARIANTS = ("segsql", "floor", "per_segment")
 LABELS = {"segsql": "segsql run (fused)", "floor": "floor (1 GROUP BY per source)", "per_segment": "one query per segment"}
 AS_OF_ISO = AS_OF.isoformat().replace("+00:00", "Z")
-TZ_ROUND_TRIP = re.compile(r"CAST\(CAST\(([\w.]+) AS TIMESTAMPTZ\) AS TIMESTAMP\)")
 
 
 def log(msg: str) -> None:
@@ -70,7 +69,7 @@ def _statement_kind(sql: str) -> str:
     if verb in ("BEGIN", "COMMIT", "ROLLBACK"):
         return "BEGIN / COMMIT"
     if "information_schema" in text.lower():
-        return f"{verb} information_schema (table_exists, columns)"
+        return f"{verb} information_schema (segsql's own tables)"
     match = _TABLE.search(text)
     table = match.group(1).replace('"', "") if match else "?"
     table = _SCRATCH.sub(lambda m: f"__segsql_{m.group(1)}*", table)
@@ -101,6 +100,9 @@ def timed_adapter(db: str) -> Any:
 
         def _fetch(self, sql: str):
             return self._timed(_statement_kind(sql), super()._fetch, sql)
+
+        def _describe(self, sql: str):
+            return self._timed("column types (SELECT * ... LIMIT 0 per source table)", super()._describe, sql)
 
         def _begin(self) -> None:
             self._timed(_statement_kind("BEGIN"), super()._begin)
@@ -224,26 +226,26 @@ def work_verify(args: argparse.Namespace) -> dict:
 
 
 def work_profile(args: argparse.Namespace) -> dict:
-    """Not part of the figures: the fused flags query and the floor's GROUP BY alone, profiled,
-    and the fused query once more with its per-row TIMESTAMPTZ round-trip removed."""
+    """Not part of the figures: the fused flags query (compiled with the column types a run
+    learns from the engine, as `run` does) and the floor's GROUP BY alone, profiled."""
     from segsql.compiler import SegmentCompiler
+    from segsql.engines.duckdb import DuckDBAdapter
+    from segsql.run.materialize import source_types
     from segsql.run.session import Options, open_session
 
     project = Path(args.project)
     session = open_session(Options(project), AS_OF_ISO, need_target=False)
     names = sorted(session.definitions.segments)
-    fused = SegmentCompiler(session.definitions, "duckdb", session.as_of).flags(names).sql("duckdb", pretty=True)
+    adapter = DuckDBAdapter(args.db, "main")
+    types = source_types(session.definitions.sources, adapter)
+    adapter.close()
+    fused = SegmentCompiler(session.definitions, "duckdb", session.as_of, types).flags(names).sql("duckdb", pretty=True)
     (project / "fused_flags.sql").write_text(fused + "\n")
     agg, _ = floor_sql(ORDERINGS[args.ordering], "prof_")
     (project / "floor_agg.sql").write_text(agg + "\n")
-    no_tz, replaced = TZ_ROUND_TRIP.subn(r"\1", fused)
-    out: dict = {"tz_round_trips": replaced}
+    out: dict = {"naive_time_columns": sorted(f"{t}.{c}" for t, c in types.naive)}
     con = _connect(args.db)
-    queries = {
-        "fused": f"CREATE OR REPLACE TEMP TABLE prof_fused AS {fused}",
-        "floor": agg,
-        "fused_no_tz": f"CREATE OR REPLACE TEMP TABLE prof_fused_no_tz AS {no_tz}",
-    }
+    queries = {"fused": f"CREATE OR REPLACE TEMP TABLE prof_fused AS {fused}", "floor": agg}
     for key, sql in queries.items():
         con.execute(sql)  # warm-up
         path = project / f"profile_{key}.json"
@@ -254,8 +256,6 @@ def work_profile(args: argparse.Namespace) -> dict:
         out[key] = time.perf_counter() - tick
         con.execute("PRAGMA disable_profiling")
         out[key + "_top"], out[key + "_peak_buffer_mib"] = read_profile(path)
-    same = con.execute("SELECT (SELECT count(*) FROM (SELECT * FROM prof_fused EXCEPT SELECT * FROM prof_fused_no_tz)) + (SELECT count(*) FROM (SELECT * FROM prof_fused_no_tz EXCEPT SELECT * FROM prof_fused))").fetchone()[0]
-    out["no_tz_same_flags"] = same == 0
     con.close()
     return out
 
@@ -421,8 +421,7 @@ def report(figures: dict, keep: bool) -> None:
         if prof:
             log(f"profiles ({ordering}): fused flags query alone {prof['fused']:.2f}s (DuckDB peak buffer {prof['fused_peak_buffer_mib']:,.0f} MiB); "
                 f"floor GROUP BY alone {prof['floor']:.2f}s ({prof['floor_peak_buffer_mib']:,.0f} MiB); "
-                f"fused query without its {prof['tz_round_trips']} CAST(CAST(t AS TIMESTAMPTZ) AS TIMESTAMP) round-trips {prof['fused_no_tz']:.2f}s "
-                f"({'same flags' if prof['no_tz_same_flags'] else 'DIFFERENT flags'})")
+                f"time columns read as they are (naive): {', '.join(prof['naive_time_columns']) or 'none'}")
             for key in ("fused", "floor"):
                 log(f"  costliest operators of the {key} query (seconds, rows out):")
                 for name, secs, rows in prof[key + "_top"]:
