@@ -38,9 +38,13 @@ def secret_values(settings: dict[str, Any]) -> frozenset[str]:
     return frozenset(str(settings[k]) for k in SECRET_KEYS if _set(settings, k))
 
 
+#: dbt profile keys that segsql accepts and ignores, so a profiles.yml shared with dbt still loads.
+DBT_KEYS_IGNORED = ("threads",)
+
+
 def check_target(kind: str, name: str, settings: dict[str, Any], node: Any, loc: Location) -> None:
     """Raise a ProjectError at the offending line for an unknown, missing or conflicting setting."""
-    allowed = TARGET_KEYS[kind]
+    allowed = TARGET_KEYS[kind] + DBT_KEYS_IGNORED
     target_line = loc.at(key_line(node, "type"))
     for key in settings:
         if key not in allowed:

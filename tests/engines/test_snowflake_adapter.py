@@ -118,6 +118,11 @@ def test_oauth_token(connected, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "oauth-token-abc" in session.project.target.secrets
 
 
+def test_dbt_threads_key_is_accepted_and_ignored(connected) -> None:
+    kwargs, _ = connected(BASE + "user: u1\npassword: pw\nthreads: 4")
+    assert kwargs["user"] == "u1" and "threads" not in kwargs
+
+
 def test_a_literal_password_is_a_secret_too(connected) -> None:
     _, session = connected(BASE + "user: u1\npassword: pw")
     assert "pw" in session.project.target.secrets
@@ -127,7 +132,7 @@ def test_a_literal_password_is_a_secret_too(connected) -> None:
 BROKEN = [
     ("misspelled_key", "account: a\nuser: u\npasword: x", 8, "unknown key 'pasword'"),
     ("misspelled_key_hint", "account: a\nuser: u\npasword: x", 8, "did you mean `password`"),
-    ("unknown_key", "account: a\nuser: u\npassword: x\nthreads: 4", 9, "unknown key 'threads'"),
+    ("unknown_key", "account: a\nuser: u\npassword: x\nclient_session_keep_alive: true", 9, "unknown key 'client_session_keep_alive'"),
     ("missing_account", "user: u\npassword: x", 5, "needs `account`"),
     ("missing_user", "account: a\npassword: x", 5, "needs `user`"),
     ("no_way_to_log_in", "account: a\nuser: u\npassword: \"{{ env_var('SEGSQL_TEST_SURELY_UNSET_PW', '') }}\"", 8, "no way to log in"),
