@@ -200,6 +200,8 @@ def history(name: str, fmt: str) -> None:
 
     session = _session()
     _selected(session, (name,), (), None)
+    if session.definitions.segments[name].materialized == "ephemeral":
+        raise UsageError(f"segment {name!r} is ephemeral: it has no table, so runs record no history for it", hint="set materialized: table to track its size")
     with session.connect() as adapter:
         rows = segment_history(adapter, name)
     if fmt == "json":

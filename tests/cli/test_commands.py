@@ -160,3 +160,12 @@ def test_profiles_dir_and_home_lookup(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "nowhere"))
     missing = run_cli("--project-dir", str(root), "run")
     assert missing.code == 2 and "no profiles.yml found" in missing.err
+
+
+def test_history_of_an_ephemeral_segment_is_a_usage_error(tmp_path: Path) -> None:
+    root = _demo(tmp_path)
+    (root / "models" / "eph.yml").write_text("segments:\n  - name: eph\n    materialized: ephemeral\n    where: {attribute: age, gte: 18}\n", encoding="utf-8")
+    result = run_cli("--project-dir", str(root), "history", "eph")
+    assert result.code == 2, result.output
+    assert "'eph' is ephemeral" in result.err and "Traceback" not in result.output
+
