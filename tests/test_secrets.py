@@ -91,13 +91,21 @@ def test_duckdb_failing_sql_and_failing_connection(secret: str, tmp_path: Path) 
     assert codes["debug"] == 0 and codes["--debug run --as-of " + AS_OF] == 1, codes  # broken_sql fails, koreans commits
     assert "****" in {" ".join(a[2:]): r for a, r in results}["debug --format json"].out
 
-    missing = _project(tmp_path / "down", "type: duckdb\npath: \"/nonexistent-{{ env_var('SEGSQL_TEST_SECRET') }}/x.duckdb\"")
-    results = [(args, run_cli(*args)) for args in (["--project-dir", str(missing), "--debug", "run"], ["--project-dir", str(missing), "debug"])]
+    (tmp_path / f"dir-{secret}").mkdir()  # a folder where the database file should be: DuckDB cannot open it
+    down = _project(tmp_path / "down", f"type: duckdb\npath: \"{tmp_path}/dir-{{{{ env_var('SEGSQL_TEST_SECRET') }}}}\"")
+    results = [(args, run_cli(*args)) for args in (["--project-dir", str(down), "--debug", "run"], ["--project-dir", str(down), "debug"])]
+    (down / "target").mkdir(exist_ok=True)
+    (down / "target" / ".keep").write_text("", encoding="utf-8")
+    _assert_hidden(secret, down, results)
+    assert [r.code for _, r in results] == [1, 1]
+    assert f"cannot open DuckDB database '{tmp_path}/dir-****'" in results[0][1].err
+
+    missing = _project(tmp_path / "missing", "type: duckdb\npath: \"/nonexistent-{{ env_var('SEGSQL_TEST_SECRET') }}/x.duckdb\"")
+    result = run_cli("--project-dir", str(missing), "--debug", "run")
     (missing / "target").mkdir(exist_ok=True)
     (missing / "target" / ".keep").write_text("", encoding="utf-8")
-    _assert_hidden(secret, missing, results)
-    assert [r.code for _, r in results] == [1, 1]
-    assert "cannot open DuckDB database '/nonexistent-****/x.duckdb'" in results[0][1].err
+    _assert_hidden(secret, missing, [(["run"], result)])
+    assert result.code == 2 and "the DuckDB path '/nonexistent-****/x.duckdb' is in a folder that does not exist" in result.err
 
 
 def test_snowflake_password_in_errors_tracebacks_and_debug(secret: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

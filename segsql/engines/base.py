@@ -15,6 +15,13 @@ from sqlglot import exp
 from segsql.errors import RunFailure, UsageError
 
 
+def redact(text: str, secrets: frozenset[str]) -> str:
+    """`text` with every secret replaced by ****, longest first so no fragment of one survives."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
+
+
 class EngineError(RunFailure):
     """The engine rejected a statement or the connection failed (message redacted)."""
 
@@ -60,9 +67,7 @@ class Adapter:
 
     # -- shared ---------------------------------------------------------------------------
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "****")
-        return text
+        return redact(text, self.secrets)
 
     def sql(self, statement: exp.Expression | str) -> str:
         return statement if isinstance(statement, str) else statement.sql(self.dialect)

@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.engines.base import Adapter, EngineError
+from segsql.engines.base import Adapter, EngineError, redact
+from segsql.errors import ProjectError
 
 _DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
 
@@ -44,6 +45,9 @@ class DuckDBAdapter(Adapter):
         path = str(target.settings.get("path", ":memory:"))
         if path != ":memory:" and not os.path.isabs(path) and project_root is not None:
             path = str(Path(project_root) / path)
+        if path != ":memory:" and not Path(path).parent.is_dir():
+            # DuckDB creates the file but not its folder: a typo in `path:` is the user's to fix
+            raise ProjectError(f"the DuckDB path {redact(path, target.secrets)!r} is in a folder that does not exist", target.location, hint="create the folder or fix `path:` in the target")
         return cls(path, target.schema or "main", target.secrets)
 
     def _execute(self, sql: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.engines.base import Adapter, EngineError
+from segsql.engines.base import Adapter, EngineError, redact
 from segsql.errors import UsageError
 
 _PG_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSONB", "VARCHAR[]": "JSONB"}
@@ -72,9 +72,7 @@ class PostgresAdapter(Adapter):
             conn = psycopg.connect(autocommit=True, **kwargs)
         except Exception as err:
             message = f"cannot connect to PostgreSQL at {settings.get('host')!r}:{settings.get('port', 5432)} database {settings.get('dbname')!r}: {err}"
-            for secret in sorted(frozen, key=len, reverse=True):
-                message = message.replace(secret, "****")
-            raise EngineError(message) from None
+            raise EngineError(redact(message, frozen)) from None
         _text_json(conn)
         try:
             return cls(conn, target.schema or "public", frozen)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from segsql import __version__
-from segsql.engines.base import Adapter, EngineError
+from segsql.engines.base import Adapter, EngineError, redact
 from segsql.errors import ProjectError, UsageError
 
 _SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
@@ -99,9 +99,7 @@ class SnowflakeAdapter(Adapter):
             conn = snowflake.connector.connect(**kwargs)
         except Exception as err:
             message = f"cannot connect to Snowflake account {target.settings.get('account')!r}: {err}"
-            for secret in sorted(secrets, key=len, reverse=True):
-                message = message.replace(secret, "****")
-            raise EngineError(message) from None
+            raise EngineError(redact(message, secrets)) from None
         return cls(conn, target.schema, secrets)
 
     def _execute(self, sql: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from segsql import __version__
 from segsql.engines import connect
+from segsql.engines.base import redact
 from segsql.errors import SegsqlError, UserError
 from segsql.project.config import Target, parse_cli_vars
 from segsql.project.loader import load_target
@@ -92,16 +93,10 @@ def visible_settings(target: Target) -> dict[str, Any]:
         if key in SECRET_KEYS and value not in (None, ""):
             shown[key] = HIDDEN
         elif isinstance(value, str):
-            shown[key] = _redact(value, target.secrets)
+            shown[key] = redact(value, target.secrets)
         else:
             shown[key] = value
     return shown
-
-
-def _redact(text: str, secrets: frozenset[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, HIDDEN)
-    return text
 
 
 def _check_connection(target: Target, root: Path) -> ConnectionCheck:
@@ -116,7 +111,7 @@ def _check_connection(target: Target, root: Path) -> ConnectionCheck:
     except Exception as err:  # a driver error no adapter wrapped: still one redacted line
         error = f"{type(err).__name__}: {err}"
     seconds = round(time.perf_counter() - started, 3)
-    return ConnectionCheck(error is None, _redact(error, target.secrets) if error else None, seconds)
+    return ConnectionCheck(error is None, redact(error, target.secrets) if error else None, seconds)
 
 
 def debug_project(options: Options) -> DebugReport:
@@ -146,7 +141,7 @@ def debug_project(options: Options) -> DebugReport:
         report.project.segments = len(session.definitions.segments)
         report.project.ok = True
     except UserError as err:
-        report.project.error = _redact(err.render(), secrets)
+        report.project.error = redact(err.render(), secrets)
     if target is not None:
         report.connection = _check_connection(target, root)
     return report

@@ -58,7 +58,7 @@ def test_an_invalid_profile_is_exit_2_and_no_connection_is_tried(tmp_path: Path)
 
 
 def test_a_failing_connection_is_exit_1_with_the_error(tmp_path: Path) -> None:
-    profile = "segsql:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: /nonexistent-dir/x.duckdb}\n"
+    profile = f"segsql:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: '{tmp_path}'}}\n"  # a folder: DuckDB cannot open it
     root = write_project(tmp_path / "p", {"profiles.yml": profile, "models/sources.yml": SOURCES, "models/a.yml": SEGMENT})
     code, report = _debug(root)
     assert code == 1 and not report["ok"]
