@@ -1,7 +1,7 @@
 """Names a run writes: membership tables and CDI payload keys must not collide.
 
 A membership table named like a source or segsql's own tables would be overwritten by a
-run, and two segments sharing a `cdi_attribute` would write one Braze attribute with two
+run, one longer than 63 characters would be silently cut by PostgreSQL, and two segments sharing a `cdi_attribute` would write one Braze attribute with two
 meanings, so both are rejected before any SQL is generated.
 """
 
@@ -13,6 +13,10 @@ from segsql.definitions.segments import Segment
 from segsql.definitions.sources import Sources
 from segsql.errors import ProjectError
 from segsql.project.config import RESERVED_TABLE_PREFIXES, ProjectConfig
+
+#: The longest identifier every engine keeps whole (PostgreSQL and Redshift truncate longer ones),
+#: so a project runs unchanged on every target.
+MAX_TABLE_NAME = 63
 
 
 def _source_tables(sources: Sources) -> dict[str, str]:
@@ -30,6 +34,12 @@ def check_tables(segments: Mapping[str, Segment], config: ProjectConfig, sources
             continue
         table = config.segment_prefix + seg.name
         hint = "rename the segment or set table_prefix: {segment: ...} in segsql_project.yml"
+        if len(table.encode()) > MAX_TABLE_NAME:
+            raise ProjectError(
+                f"segment {seg.name!r} would write table {table!r}, {len(table.encode())} characters; PostgreSQL and Redshift cut names at {MAX_TABLE_NAME}",
+                seg.location,
+                "shorten the segment name or the segment table_prefix so that prefix + name fits in 63 characters",
+            )
         if table.lower().startswith(RESERVED_TABLE_PREFIXES):
             raise ProjectError(f"segment {seg.name!r} would write table {table!r}, a name reserved for segsql's own tables", seg.location, hint)
         if table.lower() == config.cdi_table.lower():

@@ -57,6 +57,7 @@ BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
     ("missing_source_table", {"models/sources.yml": SOURCES.replace("main.users", "main.no_such_table"), "models/a.yml": OK_SEGMENT}, ["run"], "models/sources.yml:2", "source table main.no_such_table cannot be read"),
     ("missing_source_table_show", {"models/sources.yml": SOURCES.replace("main.users", "main.no_such_table"), "models/a.yml": OK_SEGMENT}, ["show", "ok_segment"], "models/sources.yml:2", "source table main.no_such_table cannot be read"),
     ("duckdb_path_in_missing_folder", {"models/a.yml": OK_SEGMENT, "profiles.yml": "segsql:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: no_such_folder/x.duckdb\n"}, ["run"], "profiles.yml:4", "in a folder that does not exist"),
+    ("table_name_too_long", {"models/a.yml": "segments:\n  - name: " + "a" * 60 + "\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:2", "PostgreSQL and Redshift cut names at 63"),
     # YAML shapes users get wrong
     ("tab_in_yaml", {"models/a.yml": "segments:\n  - name: a\n\twhere: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "'\\t'"),
     ("duplicate_yaml_key", {"models/a.yml": "segments:\n  - name: a\n    name: b\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "duplicate key"),
