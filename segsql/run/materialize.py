@@ -49,6 +49,9 @@ from segsql.run.state import (
 
 Progress = Callable[[str], None]
 
+#: changed users whose old CDI payloads are looked up per query (bounds a big run's memory)
+CDI_LOOKUP_BATCH = 100_000
+
 
 @dataclass
 class SegmentResult:
@@ -281,19 +284,27 @@ class Run:
             return []
         cdi_table = self.adapter.table(self.defs.config.cdi_table)
         latest = self.adapter.fetch(exp.select(exp.func("MAX", exp.column("UPDATED_AT"))).from_(cdi_table))[0][0]
-        old: list[tuple[Any, ...]] = []
         if latest is not None:  # an empty table (a first run) has no old payloads to look up
-            users = self._scratch("cdiusers")
-            self.adapter.load_rows(users.name, [("external_id", "VARCHAR")], [(u,) for u in sorted(changes)])
+            self._merge_old_payloads(cdi_table, changes)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        return cdi.build_rows(changes, now, latest)
+
+    def _merge_old_payloads(self, cdi_table: exp.Table, changes: dict[str, dict[str, Any]]) -> None:
+        """Overlay this run's changes on each changed user's old payloads, `CDI_LOOKUP_BATCH` users at a time.
+
+        A run that changes a million users would otherwise hold every old payload in Python at
+        once (the fetched rows and their parsed copies: ~0.4 GiB at 1M users)."""
+        users = self._scratch("cdiusers")
+        ordered = sorted(changes)
+        for start in range(0, len(ordered), CDI_LOOKUP_BATCH):
+            batch = ordered[start:start + CDI_LOOKUP_BATCH]
+            self.adapter.load_rows(users.name, [("external_id", "VARCHAR")], [(u,) for u in batch])
             old = self.adapter.fetch(
                 exp.select(exp.column("EXTERNAL_ID", table="c"), exp.column("PAYLOAD", table="c")).from_(cdi_table.as_("c"))
                 .join(users.as_("u"), on=exp.column("external_id", table="u").eq(exp.column("EXTERNAL_ID", table="c")))
                 .order_by(exp.column("UPDATED_AT", table="c"))
             )
-        merged = cdi.merge_payloads(((str(u), str(p)) for u, p in old), changes)
-        del old
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        return cdi.build_rows(merged, now, latest)
+            cdi.merge_payloads(((str(u), str(p)) for u, p in old), changes)
 
     # -- commit ---------------------------------------------------------------------------------
     def commit(self, memberships: list[Membership], rows: list[cdi.CdiRow]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from segsql.engines.base import Adapter
+from segsql.run import materialize
 from segsql.run.cdi import MAX_KEYS, build_rows, chunk, stamps
 from segsql.run.materialize import RunResult, run_segments
 from segsql.run.session import Options, open_session
@@ -100,7 +101,9 @@ class Harness:
 SYNCED = {"koreans": ("koreans", False), "adults": ("is_adult", False), "korean_adults": ("korean_adults", False), "test_cells": ("test_cells", True)}
 
 
-def test_cdi_rows_are_the_folded_membership_diffs_over_several_runs(tmp_path: Path, engine: Callable[[], Adapter]) -> None:
+@pytest.mark.parametrize("lookup_batch", [100_000, 1], ids=["one_lookup", "a_lookup_per_user"])
+def test_cdi_rows_are_the_folded_membership_diffs_over_several_runs(tmp_path: Path, engine: Callable[[], Adapter], lookup_batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(materialize, "CDI_LOOKUP_BATCH", lookup_batch)
     h = Harness(tmp_path, engine())
     snapshots = [
         [("u1", "KR", 30.0), ("u2", "KR", 10.0), ("u3", "JP", 40.0), ("u4", None, None)],
