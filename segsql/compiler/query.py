@@ -265,7 +265,8 @@ class SegmentCompiler:
             rows, user_id = self._rows(names, ctes), exp.column(ID_COLUMN, table=ID_ROW)
         select = rows.select(exp.alias_(user_id, ID_COLUMN) if user_id.alias_or_name != ID_COLUMN else user_id, *predicates)
         any_flag = exp.or_(*(exp.column(flag_name(n), table="f") for n in names))
-        outer = exp.select(exp.Star()).from_(select.subquery("f")).where(any_flag)
+        # `select` and `any_flag` are this call's own trees: no copy of the whole fused query
+        outer = exp.select(exp.Star()).from_(select.subquery("f", copy=False), copy=False).where(any_flag, copy=False)
         return self._with_ctes(outer, ctes)
 
     def plan(self, names: list[str]) -> list[str]:

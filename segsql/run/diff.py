@@ -32,9 +32,21 @@ def split_group_sql(segment: Segment, dialect: str, external_id: exp.Expression)
     return exp.Case(ifs=ifs)
 
 
+_VARCHAR = exp.DataType.Type.VARCHAR
+
+
+def _null_text() -> exp.Expression:
+    """CAST(NULL AS VARCHAR), built without parsing the type name."""
+    return exp.cast(exp.null(), _VARCHAR)
+
+
 def _named(*values: exp.Expression) -> exp.Select:
-    """SELECT of the count columns, named (some drivers drop unnamed duplicates)."""
-    return exp.select(*(exp.alias_(v, n) for v, n in zip(values, ("segment_index", "size", "entered", "exited", "regrouped"), strict=True)))
+    """SELECT of the count columns, named (some drivers drop unnamed duplicates).
+
+    The values are fresh trees owned by the SELECT: built without copying or parsing (a run
+    counts every segment in one query, so this is on the fixed cost of each run)."""
+    names = ("segment_index", "size", "entered", "exited", "regrouped")
+    return exp.Select(expressions=[exp.alias_(v, n, copy=False) for v, n in zip(values, names, strict=True)])
 
 
 @dataclass
@@ -65,17 +77,21 @@ class Membership:
     # -- pieces -----------------------------------------------------------------------------
     def _group(self, external_id: exp.Expression) -> exp.Expression:
         if self.segment.split is None:
-            return exp.cast(exp.null(), "VARCHAR")
+            return _null_text()
         return split_group_sql(self.segment, self.dialect, external_id)
 
     def _old_group(self) -> exp.Expression:
-        return exp.column(SPLIT_GROUP, table=OLD) if self.old_has_group else exp.cast(exp.null(), "VARCHAR")
+        return exp.column(SPLIT_GROUP, table=OLD) if self.old_has_group else _null_text()
 
     def new_rows(self) -> exp.Subquery:
         """(external_user_id, split_group) of the new members, aliased `n`."""
         s = exp.column(SEGMENT_ID, table="s")
-        select = exp.select(s, exp.alias_(self._group(s.copy()), SPLIT_GROUP)).from_(self.stage.as_("s"), copy=False)
-        return select.where(exp.column(flag_name(self.segment.name), table="s"), copy=False).subquery(NEW, copy=False)
+        select = exp.Select(
+            expressions=[s, exp.alias_(self._group(exp.column(SEGMENT_ID, table="s")), SPLIT_GROUP, copy=False)],
+            from_=exp.From(this=exp.alias_(self.stage, "s")),
+            where=exp.Where(this=exp.column(flag_name(self.segment.name), table="s")),
+        )
+        return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(NEW)))
 
     def _same_id(self) -> exp.Expression:
         return exp.column(SEGMENT_ID, table=OLD).eq(exp.column(SEGMENT_ID, table=NEW))
@@ -108,14 +124,19 @@ class Membership:
         def count_when(condition: exp.Expression) -> exp.Expression:
             return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=lit(1))]))
 
-        staying = exp.and_(n_id.copy().is_(exp.null()).not_(), o_id.copy().is_(exp.null()).not_(), self._regrouped())
-        return _named(
-            lit(index),
-            exp.Count(this=n_id),
-            count_when(o_id.copy().is_(exp.null())),
-            count_when(n_id.copy().is_(exp.null())),
-            count_when(staying) if self.tracks_groups() else lit(0),
-        ).from_(self.new_rows(), copy=False).join(self.table.as_(OLD), on=self._same_id(), join_type="full", copy=False)
+        def is_null(column: exp.Column) -> exp.Expression:
+            return exp.Is(this=exp.column(column.name, table=column.table), expression=exp.null())
+
+        def not_null(column: exp.Column) -> exp.Expression:
+            return exp.Not(this=is_null(column))
+
+        regrouped: exp.Expression = lit(0)
+        if self.tracks_groups():
+            regrouped = count_when(exp.and_(not_null(n_id), not_null(o_id), self._regrouped(), copy=False))
+        select = _named(lit(index), exp.Count(this=n_id), count_when(is_null(o_id)), count_when(is_null(n_id)), regrouped)
+        select.set("from_", exp.From(this=self.new_rows()))
+        select.set("joins", [exp.Join(this=exp.alias_(self.table, OLD), side="FULL", on=self._same_id())])
+        return select
 
     # -- changed ids, for CDI ------------------------------------------------------------------
     def entered_query(self) -> exp.Select:

@@ -343,7 +343,7 @@ class Run:
 
         if rows:
             values = exp.Values(expressions=[exp.Tuple(expressions=[literal(v) for v in row]) for row in rows])
-            self.adapter.execute(exp.insert(values, self.adapter.table(table), columns=[c for c, _ in COLUMNS[table]]))
+            self.adapter.execute(exp.insert(values, self.adapter.table(table), columns=[c for c, _ in COLUMNS[table]], copy=False))
 
     # -- the sequence -----------------------------------------------------------------------------
     def execute(self) -> RunResult:
