@@ -54,8 +54,8 @@ class Adapter:
         raise NotImplementedError
 
     def _describe(self, sql: str) -> list[tuple[str, str]]:
-        """(name, engine type name) of a query's result columns; empty when the driver cannot tell."""
-        return []
+        """(name, engine type name) of a query's result columns."""
+        raise NotImplementedError
 
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """Create-or-replace `table` and insert `rows`. Column types are logical: VARCHAR, BIGINT,
@@ -72,36 +72,34 @@ class Adapter:
     def sql(self, statement: exp.Expression | str) -> str:
         return statement if isinstance(statement, str) else statement.sql(self.dialect)
 
-    def execute(self, statement: exp.Expression | str) -> None:
-        text = self.sql(statement)
+    @contextlib.contextmanager
+    def _engine_errors(self) -> Iterator[None]:
+        """Any driver exception becomes an EngineError with the target's secrets redacted."""
         try:
-            self._execute(text)
+            yield
         except EngineError:
             raise
         except Exception as err:
             raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
+
+    def execute(self, statement: exp.Expression | str) -> None:
+        text = self.sql(statement)
+        with self._engine_errors():
+            self._execute(text)
 
     def fetch(self, statement: exp.Expression | str) -> list[tuple[Any, ...]]:
         return self.fetch_with_columns(statement)[1]
 
     def fetch_with_columns(self, statement: exp.Expression | str) -> tuple[list[str], list[tuple[Any, ...]]]:
         text = self.sql(statement)
-        try:
+        with self._engine_errors():
             return self._fetch(text)
-        except EngineError:
-            raise
-        except Exception as err:
-            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
 
     def column_types(self, table: exp.Table) -> list[tuple[str, str]]:
         """(name, engine type name) of every column of a table, from a query that reads no rows."""
         text = self.sql(exp.select(exp.Star()).from_(table).limit(0))
-        try:
+        with self._engine_errors():
             return self._describe(text)
-        except EngineError:
-            raise
-        except Exception as err:
-            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
