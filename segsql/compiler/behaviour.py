@@ -24,6 +24,7 @@ from segsql.definitions.filters import (
     RowCondition,
     SequenceFilter,
     SequenceStep,
+    ValueRef,
     Window,
 )
 from segsql.definitions.sources import Sources
@@ -35,6 +36,22 @@ UTC_TIME = "__utc_time"  # the converted time column of `rows()`
 ROW = "e"
 ZERO_WHEN_EMPTY = ("count", "sum", "count_distinct", "revenue")
 AGGREGATES = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "min": "MIN", "max": "MAX", "first": "MIN", "last": "MAX", "revenue": "SUM", "count_distinct": "COUNT"}
+
+
+def existence(measure: Measure) -> bool | None:
+    """True if `measure` only asks "at least one matching row", False if only "none", else None.
+
+    A count is a whole number ≥ 0, so `gte: 1`, `gt: 0` and `not_equals: 0` all mean "at least
+    one", and `equals: 0`, `lt: 1`, `lte: 0` all mean "none"."""
+    cond = measure.condition
+    if measure.kind != "count" or cond.or_missing or not isinstance(cond.value, int | float) or isinstance(cond.value, bool):
+        return None
+    v = cond.value
+    at_least_one = {"gte": 0 < v <= 1, "gt": 0 <= v < 1}.get(cond.op, False)
+    none = {"lt": 0 < v <= 1, "lte": 0 <= v < 1, "equals": v == 0}.get(cond.op, False)
+    if not (at_least_one or none):
+        return None
+    return at_least_one != cond.negated
 
 
 class BehaviourCompiler:
@@ -133,41 +150,59 @@ class BehaviourCompiler:
         return exp.and_(*parts) if parts else exp.true()
 
     # -- event and purchase filters ----------------------------------------------------------------
-    def _aggregate(self, node: BehaviourFilter, measure: Measure) -> exp.Expression:
-        when = self.occurrence(node.source, node.names, node.where, node.window)
-        if measure.kind == "count":
+    def _aggregate(self, node: BehaviourFilter, kind: str, value_ref: ValueRef | None, window: Window | None) -> exp.Expression:
+        """`kind` over the rows of `node` inside `window` (`value_ref` is what sum, avg, ... read)."""
+        when = self.occurrence(node.source, node.names, node.where, window)
+        if kind == "count":
             value: exp.Expression = lit(1)
-        elif measure.kind in ("first", "last"):
+        elif kind in ("first", "last"):
             value = self.time(node.source)
-        elif measure.kind == "revenue":
+        elif kind == "revenue":
             src = self.source("purchases")
             price = self.rules.to_number(exp.column(src.price, table=ROW))
             quantity = self.rules.to_number(exp.column(src.quantity, table=ROW)) if src.quantity else lit(1)
             value = exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))
         else:
-            assert measure.value is not None
-            value = self.conditions.value(measure.value, ROW, self.source(node.source).table).sql
+            assert value_ref is not None
+            value = self.conditions.value(value_ref, ROW, self.source(node.source).table).sql
         if when == exp.true():  # every row of the scan counts: no CASE to evaluate per row
-            if measure.kind == "count":
+            if kind == "count":
                 return exp.Count(this=exp.Star())
             case = value
         else:
             case = exp.Case(ifs=[exp.If(this=when, true=value)])
-        if measure.kind == "count_distinct":
+        if kind == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[case]))
-        return exp.func(AGGREGATES[measure.kind], case)
+        return exp.func(AGGREGATES[kind], case)
 
     def compile_behaviour(self, node: BehaviourFilter) -> exp.Expression:
-        start, _ = self.bounds(node.window)
+        start, end = self.bounds(node.window)
         tests = []
         for measure in node.measures:
-            column = self.steps.metric(node.source, self._aggregate(node, measure), node.names, start)
+            occurred = existence(measure) if end is None else None
+            if occurred is not None:
+                tests.append(self._occurred_since(node, start, occurred))
+                continue
+            column = self.steps.metric(node.source, self._aggregate(node, measure.kind, measure.value, node.window), node.names, start)
             value: exp.Expression = column
             if measure.kind in ZERO_WHEN_EMPTY:
                 value = exp.Coalesce(this=column, expressions=[lit(0)])
             kind = "time" if measure.kind in ("first", "last") else "number"
             tests.append(self.conditions.condition(Typed(value, kind), measure.condition))
         return exp.and_(*tests)
+
+    def _occurred_since(self, node: BehaviourFilter, start: dt.datetime | None, occurred: bool) -> exp.Expression:
+        """Did a matching row occur at or after `start` (up to as_of), or (occurred False) none?
+
+        Asked as "the latest matching row is at or after start": one MAX per kind of row, shared
+        by every window ending at as_of and by `last`, where a COUNT per window would each keep
+        its own state per user."""
+        latest = self.steps.metric(node.source, self._aggregate(node, "last", None, None), node.names, start)
+        missing = exp.Is(this=latest, expression=exp.null())
+        if start is None:
+            return exp.not_(missing) if occurred else missing
+        recent = exp.GTE(this=latest.copy(), expression=self.rules.timestamp(start))
+        return two_valued(recent) if occurred else exp.or_(missing, exp.not_(recent))
 
     # -- scans ----------------------------------------------------------------------------------
     def scan_query(self, source: str) -> exp.Select:

@@ -1,8 +1,11 @@
 WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
-    COUNT(
-      CASE WHEN CAST(e.event_name AS VARCHAR) IN ('app_open', 'push_opened') THEN 1 END
+    MAX(
+      CASE
+        WHEN CAST(e.event_name AS VARCHAR) IN ('app_open', 'push_opened')
+        THEN e.__utc_time
+      END
     ) AS m0
   FROM (
     SELECT
@@ -59,4 +62,4 @@ LEFT JOIN main.users AS u
 LEFT JOIN __scan_events
   ON __scan_events.external_user_id = v.external_user_id
 WHERE
-  COALESCE(COALESCE(__scan_events.m0, 0) = 0, FALSE)
+  __scan_events.m0 IS NULL

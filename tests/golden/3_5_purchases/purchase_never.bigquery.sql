@@ -1,7 +1,7 @@
 WITH __scan_purchases AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
-    COUNT(*) AS m0
+    MAX(e.__utc_time) AS m0
   FROM (
     SELECT
       *,
@@ -40,5 +40,5 @@ LEFT JOIN __scan_purchases
   ON __scan_purchases.external_user_id = v.external_user_id
 WHERE
   NOT (
-    COALESCE(COALESCE(__scan_purchases.m0, 0) >= 1, FALSE)
+    NOT __scan_purchases.m0 IS NULL
   )
