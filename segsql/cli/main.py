@@ -65,28 +65,15 @@ def init(directory: Path) -> None:
 @FORMAT
 def debug(fmt: str) -> None:
     """Check project, profile and connection (no secrets printed)."""
-    from segsql.reports.debug import debug_project
+    from segsql.reports.debug import debug_project, print_report
 
     report = debug_project(_options())
     if fmt == "json":
         output.print_json(report.as_dict())
     else:
-        p, t, c = report.project, report.profile, report.connection
-        checks = [
-            ("project", _status(p.ok), p.error or f"{p.dir} ({p.name}, {p.segments} segments)"),
-            ("profile", _status(t.ok), t.error or f"{t.file}: profile {t.name}, target {t.target} ({t.type})"),
-            ("connection", _status(c.ok), c.error or (f"SELECT 1 in {c.seconds:.2f}s" if c.ok else "not tried: the profile is invalid")),
-        ]
-        output.print_table("segsql debug", ["check", "status", "detail"], checks)
-        if t.ok:
-            output.print_table(f"target {t.target} ({t.type})", ["setting", "value"], list(t.settings.items()))
-        output.print_table("versions", ["package", "version"], list(report.versions.items()))
+        print_report(report)
     if report.exit_code:
         raise (UsageError if report.exit_code == 2 else RunFailure)("debug found a problem (see the report)")
-
-
-def _status(ok: bool | None) -> str:
-    return "skipped" if ok is None else "ok" if ok else "FAILED"
 
 
 @cli.command()

@@ -127,17 +127,6 @@ class Adapter:
             query = query.where(exp.func("LOWER", exp.column("table_schema")).eq(exp.Literal.string(self.schema.lower())))
         return bool(self.fetch(query)[0][0])
 
-    def columns(self, name: str) -> list[str]:
-        """Lower-case column names of one of segsql's tables in the target schema."""
-        query = (
-            exp.select(exp.column("column_name"))
-            .from_(exp.table_("columns", db="information_schema"))
-            .where(exp.func("LOWER", exp.column("table_name")).eq(exp.Literal.string(name.lower())))
-        )
-        if self.schema:
-            query = query.where(exp.func("LOWER", exp.column("table_schema")).eq(exp.Literal.string(self.schema.lower())))
-        return [str(r[0]).lower() for r in self.fetch(query)]
-
     def schema_tables(self) -> dict[str, set[str]]:
         """Lower-case name → lower-case column names of every table in the target schema, in one query."""
         query = exp.select(exp.column("table_name"), exp.column("column_name")).from_(exp.table_("columns", db="information_schema"))

@@ -145,3 +145,21 @@ def debug_project(options: Options) -> DebugReport:
     if target is not None:
         report.connection = _check_connection(target, root)
     return report
+
+
+def _status(ok: bool | None) -> str:
+    return "skipped" if ok is None else "ok" if ok else "FAILED"
+
+
+def print_report(report: DebugReport) -> None:
+    """The text form: the three checks, the target's settings (secrets hidden), versions."""
+    p, t, c = report.project, report.profile, report.connection
+    checks = [
+        ("project", _status(p.ok), p.error or f"{p.dir} ({p.name}, {p.segments} segments)"),
+        ("profile", _status(t.ok), t.error or f"{t.file}: profile {t.name}, target {t.target} ({t.type})"),
+        ("connection", _status(c.ok), c.error or (f"SELECT 1 in {c.seconds:.2f}s" if c.ok else "not tried: the profile is invalid")),
+    ]
+    output.print_table("segsql debug", ["check", "status", "detail"], checks)
+    if t.ok:
+        output.print_table(f"target {t.target} ({t.type})", ["setting", "value"], list(t.settings.items()))
+    output.print_table("versions", ["package", "version"], list(report.versions.items()))

@@ -72,7 +72,7 @@ class Harness:
         return run_segments(session, self.adapter, sorted(session.definitions.segments), **kwargs)
 
     def table(self, name: str) -> dict[str, str | None]:
-        columns = [c.lower() for c in self.adapter.columns(f"seg_{name}")]
+        columns = self.adapter.schema_tables()[f"seg_{name}"]
         group = "split_group" if "split_group" in columns else "NULL"
         return {str(r[0]): r[1] for r in self.adapter.fetch(f"SELECT external_user_id, {group} FROM main.seg_{name}")}
 
