@@ -35,12 +35,11 @@ def parse_sql_segment(segment: Segment, target_dialect: str) -> exp.Query:
     body = segment.sql
     assert body is not None
     dialect = body.dialect or target_dialect
-    base_line = body.location.line or 1
     try:
         statements = [s for s in sqlglot.parse(body.text, read=dialect) if s is not None]
     except ParseError as err:
         first = err.errors[0] if err.errors else {}
-        line = base_line + int(first.get("line", 1) or 1) - 1
+        line = body.file_line(int(first.get("line", 1) or 1))
         detail = first.get("description") or str(err).splitlines()[0]
         raise ProjectError(f"SQL of segment {segment.name!r} does not parse as {dialect}: {detail}", body.location.at(line), "fix the SQL (or set `dialect:` to the dialect it is written in)") from None
     except TokenError as err:

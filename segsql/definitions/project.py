@@ -10,7 +10,7 @@ from segsql.definitions.dag import check_cycles, check_references
 from segsql.definitions.names import check_cdi_attributes, check_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
-from segsql.definitions.segments import NAME_RE, Segment, parse_segment
+from segsql.definitions.segments import NAME_RE, Segment, SqlBody, parse_segment
 from segsql.definitions.sources import Sources, parse_sources
 from segsql.errors import Location, ProjectError
 from segsql.project.config import ProjectConfig
@@ -35,14 +35,14 @@ def build_definitions(project: LoadedProject) -> Definitions:
     sources_loc = Location(project.sources.path) if project.sources else Location("models/sources.yml")
     sources = parse_sources(project.sources.data if project.sources else None, sources_loc)
     ctx = FilterContext(sources, project.config.timezone)
-    sql_files: dict[str, tuple[str, Location]] = {}
+    sql_files: dict[str, SqlBody] = {}
     for f in project.sql_files:
         stem = Path(f.path).stem
         if not NAME_RE.match(stem):
             raise ProjectError(f"bad SQL segment file name {stem!r}", f.location, "name SQL files like segment names: lower-case letters, digits, _")
         if stem in sql_files:
-            raise ProjectError(f"two SQL files define segment {stem!r}", f.location, f"rename one of them (the other is {sql_files[stem][1]})")
-        sql_files[stem] = (f.text, f.location.at(1))
+            raise ProjectError(f"two SQL files define segment {stem!r}", f.location, f"rename one of them (the other is {sql_files[stem].location})")
+        sql_files[stem] = SqlBody(f.text, None, f.location.at(1), f.lines)
 
     segments: dict[str, Segment] = {}
     unit_tests: list[tuple[Any, Location]] = []
@@ -62,9 +62,9 @@ def build_definitions(project: LoadedProject) -> Definitions:
             unit_tests.extend(node.items("unit_tests", "unit test"))
         if node.has("funnels"):
             funnels.extend(node.items("funnels", "funnel"))
-    for stem, (_text, loc) in sql_files.items():
+    for stem, body in sql_files.items():
         if stem not in segments:
-            segments[stem] = parse_segment({"name": stem}, loc, ctx, sql_files)
+            segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)
     check_references(segments)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from segsql.definitions.filters import Filter, SegmentRef, walk
@@ -31,9 +31,17 @@ class SqlBody:
     text: str
     dialect: str | None
     location: Location
+    #: for each line of `text`, its line in the file (Jinja in a `.sql` file may add or remove lines)
+    lines: tuple[int, ...] | None = None
 
     def refs(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_REF_RE.findall(self.text)))
+
+    def file_line(self, line: int) -> int:
+        """The line in the file of 1-based `line` of the text."""
+        if self.lines and 0 < line <= len(self.lines):
+            return self.lines[line - 1]
+        return (self.location.line or 1) + line - 1
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ def _cdi_attribute(node: Node, name: str) -> str:
     return key
 
 
-def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, tuple[str, Location]]) -> Segment:
+def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, SqlBody]) -> Segment:
     """One entry of a `segments:` list."""
     node = Node(data, loc, "segment")
     node.check_keys(SEGMENT_KEYS)
@@ -157,7 +165,7 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     body = "where" if node.has("where") else "sql" if node.has("sql") else None
     if body is not None and name in sql_files:
         raise node.fail(
-            f"segment {name!r} has `{body}:` and also the file {sql_files[name][1].file}",
+            f"segment {name!r} has `{body}:` and also the file {sql_files[name].location.file}",
             "keep one of them: drop the key (a YAML entry beside the file carries only metadata) or delete the file",
             body,
         )
@@ -168,8 +176,7 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
         sql_line = node.line("sql").line or 1
         sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line))
     elif name in sql_files:
-        text, sql_loc = sql_files[name]
-        sql = SqlBody(text, dialect, sql_loc)
+        sql = replace(sql_files[name], dialect=dialect)
     else:
         raise node.fail(f"segment {name!r} has no `where:` or `sql:`", f"add a filter under where:, SQL under sql:, or a file models/**/{name}.sql")
     cdi_default = materialized == "table"

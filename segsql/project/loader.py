@@ -15,6 +15,7 @@ from segsql.project.config import (
     parse_project_config,
     parse_target,
 )
+from segsql.project.line_map import line_map
 from segsql.project.templating import EnvVars, load_macros, make_environment, read_text, render_file
 from segsql.project.yaml_lines import parse_yaml
 
@@ -26,11 +27,13 @@ REF_PREFIX = "__segsql_ref__"
 
 @dataclass(frozen=True)
 class ModelFile:
-    """One rendered model file. `data` is the parsed YAML (None for SQL files)."""
+    """One rendered model file. `data` is the parsed YAML (None for SQL files); `lines` gives,
+    for each rendered line of a SQL file, its 1-based line in the file as written."""
 
     path: str
     text: str
     data: Any = None
+    lines: tuple[int, ...] | None = None
 
     @property
     def location(self) -> Location:
@@ -153,5 +156,7 @@ def load_project(
             text = render_file(env, root, path, {})
             yaml_files.append(ModelFile(rel, text, parse_yaml(text, Location(rel), path.read_text(encoding="utf-8"))))
         elif path.suffix == ".sql":
-            sql_files.append(ModelFile(rel, render_file(env, root, path, {})))
+            text = render_file(env, root, path, {})
+            lines = tuple(line + 1 for line in line_map(path.read_text(encoding="utf-8"), text))
+            sql_files.append(ModelFile(rel, text, lines=lines))
     return LoadedProject(root, config, loaded_target, as_of, sources_file, yaml_files, sql_files)

@@ -94,6 +94,8 @@ BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
     ("sql_file_and_sql_key", {"models/a.sql": "select external_id from main.users\n", "models/a.yml": "segments:\n  - name: a\n    sql: select external_id from main.users\n"}, ["compile"], "models/a.yml:3", "also the file models/a.sql"),
     ("sql_file_and_where", {"models/a.sql": "select external_id from main.users\n", "models/a.yml": OK_SEGMENT.replace("ok_segment", "a")}, ["compile"], "models/a.yml:", "also the file models/a.sql"),
     ("source_table_four_parts", {"models/sources.yml": "users:\n  table: a.b.c.d\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:2", "[database.]schema.table"),
+    ("sql_file_line_after_jinja_comment", {"models/s.sql": "{#\n  who: every user\n  owner: crm\n#}\nselect external_id\nfrom main.users\nwhere (\n"}, ["compile"], "models/s.sql:7", "does not parse"),
+    ("sql_file_line_after_jinja_loop", {"models/s.sql": "select external_id from main.users\nwhere country in (\n{% for c in ['KR', 'JP', 'US'] %}\n  '{{ c }}',\n{% endfor %}\n  'GB')\nand (\n"}, ["compile"], "models/s.sql:7", "does not parse"),
     ("or_missing_on_negative", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      not_equals: KR\n      or_missing: true\n"}, ["compile"], "models/a.yml:6", "or_missing"),
 ]
 
