@@ -342,30 +342,44 @@ class Driver:
         tick = time.monotonic()
         gen = self.spawn("generate")
         log(f"  {'reused' if gen['reused'] else 'generated'} in {time.monotonic() - tick:.1f}s; DuckDB {gen['duckdb']}, {os.cpu_count()} CPUs, file {self.db.stat().st_size / 2**20:,.0f} MiB")
-        figures: dict = {"users": args.users, "events": args.events, "purchases": args.purchases, "duckdb": gen["duckdb"], "segsql": segsql_version(), "repeat": args.repeat, "load_before": os.getloadavg()[0], "orderings": {}}
+        figures: dict = {"users": args.users, "events": args.events, "purchases": args.purchases, "duckdb": gen["duckdb"], "segsql": segsql_version(), "repeat": args.repeat, "rounds": args.rounds, "load_before": os.getloadavg()[0], "orderings": {}}
         if figures["load_before"] > 0.5:
             log(f"  WARNING: load average {figures['load_before']:.2f} before measuring: other processes share the CPUs, timings will be noisy")
         for ordering in orderings:
             project = self.work / f"project_{ordering}"
             write_project(project, ORDERINGS[ordering], PREFIXES[("segsql", ordering)])
-            row: dict = {}
-            for variant in VARIANTS:
-                log(f"[{ordering}] {LABELS[variant]} ...")
-                result = self.spawn(variant, ordering, project)
-                reference = PREFIXES[("segsql", ordering if variant != "segsql" else orderings[0])]
-                members = self.verify(PREFIXES[(variant, ordering)], reference)
-                if variant == "segsql":
-                    result["members"] = members
-                    if members != result.pop("sizes"):
-                        raise SystemExit("segsql's run results disagree with its tables")
-                log(f"    1st {result['first']:.2f}s, then {', '.join(f'{t:.2f}' for t in result['all'])}s (best {result['seconds']:.2f}s), peak RSS {result['peak_first_mib']:,.0f} / {result['peak_mib']:,.0f} MiB — members identical to {reference}*")
-                row[variant] = result
+            rounds: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
+            for r in range(args.rounds):
+                for variant in VARIANTS:
+                    log(f"[{ordering}] {LABELS[variant]}{f' (round {r + 1} of {args.rounds})' if args.rounds > 1 else ''} ...")
+                    result = self.spawn(variant, ordering, project)
+                    reference = PREFIXES[("segsql", ordering if variant != "segsql" else orderings[0])]
+                    if r == 0:  # the members do not change between rounds: check them once
+                        members = self.verify(PREFIXES[(variant, ordering)], reference)
+                        if variant == "segsql":
+                            result["members"] = members
+                            if members != result.pop("sizes"):
+                                raise SystemExit("segsql's run results disagree with its tables")
+                    log(f"    1st {result['first']:.2f}s, then {', '.join(f'{t:.2f}' for t in result['all'])}s (best {result['seconds']:.2f}s), peak RSS {result['peak_first_mib']:,.0f} / {result['peak_mib']:,.0f} MiB" + (f" — members identical to {reference}*" if r == 0 else ""))
+                    rounds[variant].append(result)
+            row: dict = {variant: merge_rounds(results) for variant, results in rounds.items()}
+            row["rounds"] = [{variant: rounds[variant][r]["seconds"] for variant in VARIANTS} for r in range(args.rounds)]
             if not args.no_profile:
                 log(f"[{ordering}] profiling the fused query and the floor's GROUP BY alone (not part of the figures) ...")
                 row["profile"] = self.spawn("profile", ordering, project)
             figures["orderings"][ordering] = row
         figures["load_after"] = os.getloadavg()[0]
         return figures
+
+
+def merge_rounds(results: list[dict]) -> dict:
+    """One variant over all rounds: its fastest run (and that run's breakdown), every timed run,
+    the highest timed-run peak; the 1st-run figures stay round 1's (only it can create tables)."""
+    best = min(results, key=lambda r: r["seconds"])
+    merged = {**results[0], "seconds": best["seconds"], "breakdown": best["breakdown"]}
+    merged["all"] = [t for r in results for t in r["all"]]
+    merged["peak_mib"] = max(r["peak_mib"] for r in results)
+    return merged
 
 
 def segsql_version() -> str:
@@ -387,7 +401,7 @@ def ratio(a: float, b: float) -> str:
 
 def report(figures: dict, keep: bool) -> None:
     log("")
-    log(f"== {figures['users']:,} users, {figures['events']:,} events, {figures['purchases']:,} purchases, {len(SEGMENTS)} segments; seconds of the fastest of {figures['repeat']} steady-state runs ==")
+    log(f"== {figures['users']:,} users, {figures['events']:,} events, {figures['purchases']:,} purchases, {len(SEGMENTS)} segments; seconds of the fastest of {figures['repeat'] * figures['rounds']} steady-state runs ==")
     log(f"segsql {figures['segsql']}, DuckDB {figures['duckdb']}, {os.cpu_count()} CPUs, 1-min load average {figures['load_before']:.2f} before / {figures['load_after']:.2f} after")
     header = f"{'events':<9} {'segsql':>8} {'floor':>8} {'per-seg':>8} {'segsql/floor':>13} {'per-seg/segsql':>15}   peak RSS: {'segsql':>8} {'(1st run)':>10} {'floor':>9} {'per-seg':>9}"
     log(header)
@@ -410,6 +424,13 @@ def report(figures: dict, keep: bool) -> None:
             for label, rss in (("steady-state", row["segsql"]["peak_mib"]), ("1st run", row["segsql"]["peak_first_mib"])):
                 verdicts.append(f"{label} peak RSS {rss:,.0f} MiB {'meets' if rss <= 1536 else 'MISSES'} <= 1,536 MiB")
         log(f"  {ordering}: " + "; ".join(verdicts))
+    for ordering, row in figures["orderings"].items():
+        if len(row["rounds"]) > 1:
+            per_seg = [r["per_segment"] / r["segsql"] for r in row["rounds"]]
+            floor = [r["segsql"] / r["floor"] for r in row["rounds"]]
+            log(f"  {ordering}, each round's best run paired (variants interleaved, so a slow spell of the machine hits all three): "
+                f"per-seg/segsql {', '.join(f'{x:.2f}x' for x in per_seg)} (median {statistics.median(per_seg):.2f}x); "
+                f"segsql/floor {', '.join(f'{x:.2f}x' for x in floor)} (median {statistics.median(floor):.2f}x)")
     for ordering, row in figures["orderings"].items():
         log("")
         log(f"where segsql's {row['segsql']['seconds']:.2f}s go ({ordering}, fastest run, timed around each statement segsql sends):")
@@ -442,6 +463,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, help="keep the DuckDB file, projects, SQL and profiles here; data of the same sizes is reused (default: a temporary folder, deleted)")
     parser.add_argument("--orderings", default="time,shuffled", help="comma-separated subset of: time, shuffled")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per variant after the first (untimed) one; the fastest is reported (default 3)")
+    parser.add_argument("--rounds", type=int, default=1, help="run the three variants this many times, interleaved, and also report each round's paired ratios (default 1)")
     parser.add_argument("--no-profile", action="store_true", help="skip profiling the fused query and the floor's GROUP BY")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     for hidden in ("worker", "db", "ordering", "project", "out", "prefix", "reference"):
