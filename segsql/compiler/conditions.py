@@ -80,13 +80,13 @@ class ConditionCompiler:
     def json_value(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> Typed:
         """A JSON path typed strictly: a value of another JSON kind counts as missing."""
         r = self.rules
+        if kind == "number":
+            return Typed(r.json_number(column, path), kind)
         is_kind = r.json_kind_is(column, path, _JSON_KIND[kind])
         if kind == "array":
             return Typed(exp.If(this=is_kind, true=r.json_array_at(column.copy(), path)), kind)
         text = r.json_text(column.copy(), path)
-        if kind == "number":
-            text = r.to_number(text)
-        elif kind == "boolean":
+        if kind == "boolean":
             text = r.to_boolean(text)
         elif kind == "time":
             text = r.text_to_utc(text)

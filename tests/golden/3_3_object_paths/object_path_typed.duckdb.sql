@@ -25,13 +25,7 @@ WHERE
     END = 'gold',
     FALSE
   )
-  AND COALESCE(
-    CASE
-      WHEN JSON_TYPE(u.profile, '$."points"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-      THEN CAST(JSON_EXTRACT_STRING(u.profile, '$."points"') AS DOUBLE)
-    END > 100,
-    FALSE
-  )
+  AND COALESCE(TRY_CAST(JSON_VALUE(u.profile, '$."points"') AS DOUBLE) > 100, FALSE)
   AND COALESCE(
     NOT CASE
       WHEN JSON_TYPE(u.profile, '$."address"."city"') IN ('VARCHAR')

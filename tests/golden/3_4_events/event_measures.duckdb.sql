@@ -5,40 +5,28 @@ WITH __scan_events AS (
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CASE
-          WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
-        END
+        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DOUBLE)
       END
     ) AS m0,
     AVG(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CASE
-          WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
-        END
+        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DOUBLE)
       END
     ) AS m1,
     MIN(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CASE
-          WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
-        END
+        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DOUBLE)
       END
     ) AS m2,
     MAX(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN CASE
-          WHEN JSON_TYPE(e.properties, '$."price"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-          THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."price"') AS DOUBLE)
-        END
+        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DOUBLE)
       END
     ) AS m3,
     COUNT(

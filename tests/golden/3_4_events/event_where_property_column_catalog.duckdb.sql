@@ -17,10 +17,7 @@ WITH __scan_events AS (
           FALSE
         )
         AND COALESCE(
-          CASE
-            WHEN JSON_TYPE(e.properties, '$."filters"."size"') IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
-            THEN CAST(JSON_EXTRACT_STRING(e.properties, '$."filters"."size"') AS DOUBLE)
-          END BETWEEN 250 AND 280,
+          TRY_CAST(JSON_VALUE(e.properties, '$."filters"."size"') AS DOUBLE) BETWEEN 250 AND 280,
           FALSE
         )
         AND COALESCE(
