@@ -5,7 +5,8 @@ this module writes:
 
 * the segsql YAML (SPEC 3.3–3.5),
 * its term in the **floor**: one hand-written GROUP BY per source computing every
-  aggregate once, then `CREATE TABLE ... AS SELECT id FROM agg WHERE <condition>`,
+  aggregate once ("did / did not in the last N days" as the latest row's time, the trick
+  segsql uses), then `CREATE TABLE ... AS SELECT id FROM agg WHERE <condition>`,
 * the **one-query-per-segment** SQL a dbt user would write: its own GROUP BY / HAVING,
   `IN` and `NOT EXISTS` subqueries, over the raw tables.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from datagen import AS_OF
 
@@ -328,6 +329,10 @@ class FloorPlan:
             return f"coalesce({leaf.sql('a')}, false)"
         if isinstance(leaf, Not):
             return f"NOT ({self.condition(leaf.child)})"
+        if leaf.exists_only():  # "did it in the last N days" = its latest row is on or after day N
+            latest = "a." + self.column(replace(leaf, days=None, measure=Measure("last", "gte", 0)))
+            did = f"coalesce({latest} >= {ts(window_start(leaf.days))}, false)" if leaf.days is not None else f"{latest} IS NOT NULL"
+            return did if leaf.measure.op == "gte" else f"NOT ({did})"
         return f"coalesce({leaf.test('a.' + self.column(leaf))}, false)"
 
 
