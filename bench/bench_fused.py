@@ -104,12 +104,6 @@ def timed_adapter(db: str) -> Any:
         def _describe(self, sql: str):
             return self._timed("column types (SELECT * ... LIMIT 0 per source table)", super()._describe, sql)
 
-        def _begin(self) -> None:
-            self._timed(_statement_kind("BEGIN"), super()._begin)
-
-        def _commit(self) -> None:
-            self._timed(_statement_kind("COMMIT"), super()._commit)
-
     adapter = TimedAdapter(db, "main")
     adapter.timings, adapter.counts = Counter(), Counter()
     return adapter

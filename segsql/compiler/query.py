@@ -90,23 +90,40 @@ class SegmentCompiler:
         parts: list[exp.Select] = []
         if s.users:
             parts.append(self._ids_from(s.users.table, s.users.id, None))
-        for name, source in (("events", s.events), ("purchases", s.purchases)):
-            if source is None:
-                continue
-            scan = self.steps.scans.get(name)
-            if scan is None:
-                parts.append(self._ids_from(source.table, source.user, source.time))
-                continue
-            parts.append(exp.select(ID_COLUMN).from_(scan.alias))
-            skipped = self.behaviour.skipped_ids(name)
-            if skipped is not None:
-                parts.append(skipped)
+        for scan_alias, other_ids in self._seen_ids():
+            if scan_alias is not None:
+                parts.append(exp.select(ID_COLUMN).from_(scan_alias))
+            if other_ids is not None:
+                parts.append(other_ids)
         query: exp.Query = parts[0]
         for part in parts[1:]:
             query = exp.union(query, part, distinct=True)
         if len(parts) == 1:
             query = parts[0].distinct()
         return query
+
+    def _seen_ids(self) -> list[tuple[str | None, exp.Select | None]]:
+        """Per behavioural source, in order: its shared scan's alias (None without one) and the
+        seen ids that scan does not hold — all of the source's ids when there is no scan, the
+        skipped rows' ids when the scan reads only some rows, else None."""
+        out: list[tuple[str | None, exp.Select | None]] = []
+        for name, source in (("events", self.defs.sources.events), ("purchases", self.defs.sources.purchases)):
+            if source is None:
+                continue
+            scan = self.steps.scans.get(name)
+            if scan is None:
+                out.append((None, self._ids_from(source.table, source.user, source.time)))
+            else:
+                out.append((scan.alias, self.behaviour.skipped_ids(name)))
+        return out
+
+    def _per_user_joins(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> list[str]:
+        """Aliases of the per-user passes (sequences, RFM) and SQL segments to LEFT JOIN by id."""
+        joined = [alias for alias, _ in self.steps.passes.values() if not alias.startswith("__seq_rows")]
+        for name in self.sql_joins_needed(names):
+            self._register_sql_cte(name, ctes)
+            joined.append(self._sql_alias(name))
+        return joined
 
     # -- segments as booleans -------------------------------------------------------------------
     def sql_segment(self, name: str) -> exp.Query:
@@ -160,11 +177,7 @@ class SegmentCompiler:
         if users is not None:
             on = exp.EQ(this=self.rules.to_text(exp.column(users.id, table=USERS_ROW)), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.alias_(source_table(users.table, self.dialect), USERS_ROW, table=True), on=on, join_type="left")
-        joined = [scan.alias for scan in self.steps.scans.values()]
-        joined += [alias for alias, _ in self.steps.passes.values() if not alias.startswith("__seq_rows")]
-        for name in self.sql_joins_needed(names):
-            self._register_sql_cte(name, ctes)
-            joined.append(self._sql_alias(name))
+        joined = [scan.alias for scan in self.steps.scans.values()] + self._per_user_joins(names, ctes)
         for alias in joined:
             on = exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.to_table(alias), on=on, join_type="left")
@@ -185,17 +198,11 @@ class SegmentCompiler:
             users = exp.select(exp.Star()).from_(source_table(s.users.table, self.dialect)).where(exp.NEQ(this=ident, expression=lit("")))
             parts.append((users.subquery(USERS_ROW), self.rules.to_text(exp.column(s.users.id, table=USERS_ROW))))
         others: list[exp.Select] = []
-        for name, source in (("events", s.events), ("purchases", s.purchases)):
-            if source is None:
-                continue
-            scan = self.steps.scans.get(name)
-            if scan is None:
-                others.append(self._ids_from(source.table, source.user, source.time))
-                continue
-            parts.append((exp.to_table(scan.alias), exp.column(ID_COLUMN, table=scan.alias)))
-            skipped = self.behaviour.skipped_ids(name)
-            if skipped is not None:
-                others.append(skipped)
+        for scan_alias, other_ids in self._seen_ids():
+            if scan_alias is not None:
+                parts.append((exp.to_table(scan_alias), exp.column(ID_COLUMN, table=scan_alias)))
+            if other_ids is not None:
+                others.append(other_ids)
         if others:
             query: exp.Query = others[0].distinct() if len(others) == 1 else exp.union(*others, distinct=True)
             ctes[OTHER_IDS] = query
@@ -206,11 +213,7 @@ class SegmentCompiler:
             select = select.join(table, on=exp.EQ(this=ident, expression=_first(ids)), join_type="full")
             ids.append(ident)
         user_id = _first(ids)
-        joined = [alias for alias, _ in self.steps.passes.values() if not alias.startswith("__seq_rows")]
-        for name in self.sql_joins_needed(names):
-            self._register_sql_cte(name, ctes)
-            joined.append(self._sql_alias(name))
-        for alias in joined:
+        for alias in self._per_user_joins(names, ctes):
             select = select.join(exp.to_table(alias), on=exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=user_id.copy()), join_type="left")
         return select, user_id
 

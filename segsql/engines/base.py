@@ -44,15 +44,6 @@ class Adapter:
     def _fetch(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         raise NotImplementedError
 
-    def _begin(self) -> None:
-        raise NotImplementedError
-
-    def _commit(self) -> None:
-        raise NotImplementedError
-
-    def _rollback(self) -> None:
-        raise NotImplementedError
-
     def _describe(self, sql: str) -> list[tuple[str, str]]:
         """(name, engine type name) of a query's result columns."""
         raise NotImplementedError
@@ -66,6 +57,15 @@ class Adapter:
         raise NotImplementedError
 
     # -- shared ---------------------------------------------------------------------------
+    def _begin(self) -> None:  # the same statements on every engine so far; override if not
+        self._execute("BEGIN")
+
+    def _commit(self) -> None:
+        self._execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self._execute("ROLLBACK")
+
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
 

@@ -61,15 +61,6 @@ class DuckDBAdapter(Adapter):
     def _describe(self, sql: str) -> list[tuple[str, str]]:
         return [(d[0], str(d[1])) for d in self.conn.execute(sql).description or []]
 
-    def _begin(self) -> None:
-        self.conn.execute("BEGIN TRANSACTION")
-
-    def _commit(self) -> None:
-        self.conn.execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self.conn.execute("ROLLBACK")
-
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """Bulk load through a temporary newline-delimited JSON file (much faster than INSERTs)."""
         target = self.table(table)

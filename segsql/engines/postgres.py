@@ -96,15 +96,6 @@ class PostgresAdapter(Adapter):
             types = self.conn.adapters.types
             return [(d.name, info.name if (info := types.get(d.type_code)) else "") for d in cur.description or []]
 
-    def _begin(self) -> None:
-        self._execute("BEGIN")
-
-    def _commit(self) -> None:
-        self._execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self._execute("ROLLBACK")
-
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """DROP IF EXISTS, CREATE TABLE, then one COPY ... FROM STDIN (JSON and arrays as JSONB)."""
         target = self.table(table)

@@ -119,15 +119,6 @@ class SnowflakeAdapter(Adapter):
             cur.execute(sql)
             return [(d[0], FIELD_ID_TO_NAME[d[1]]) for d in cur.description or []]
 
-    def _begin(self) -> None:
-        self._execute("BEGIN")
-
-    def _commit(self) -> None:
-        self._execute("COMMIT")
-
-    def _rollback(self) -> None:
-        self._execute("ROLLBACK")
-
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """CREATE OR REPLACE, then INSERT ... SELECT FROM VALUES in chunks (JSON via PARSE_JSON)."""
         target = self.table(table)
