@@ -86,6 +86,14 @@ def test_aggregates_skip_missing_properties(run) -> None:
     assert run("{event: v, max: {property: price, not_equals: 10}}", events=events) == {"u2", "u3"}
 
 
+def test_a_number_written_as_a_json_string_is_missing(run) -> None:
+    # strict JSON typing: "10" and true are not numbers, so sum, avg and gt skip them
+    events = [("u1", "v", at(1), {"price": 10}), ("u1", "v", at(1), {"price": "10"}), ("u2", "v", at(1), {"price": "10"}), ("u3", "v", at(1), {"price": True})]
+    assert run("{event: v, sum: {property: price, equals: 10}}", events=events) == {"u1"}
+    assert run("{event: v, avg: {property: price, exists: true}}", events=events) == {"u1"}
+    assert run("{event: v, where: [{property: price, gt: 5}]}", events=events) == {"u1"}
+
+
 def test_count_distinct_first_and_last(run) -> None:
     events = [("u1", "v", at(10), {"sku": "a"}), ("u1", "v", at(2), {"sku": "b"}), ("u1", "v", at(1), {"sku": "a"}), ("u2", "v", at(1), {"sku": "a"})]
     assert run("{event: v, count_distinct: {property: sku, gte: 2}}", events=events) == {"u1"}
