@@ -6,17 +6,15 @@ diff. Every snapshot is also re-parsed by sqlglot in its own dialect.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import pytest
-import sqlglot
 
 from segsql.compiler import COMPILE_DIALECTS
 from segsql.run.session import Options, open_session
+from tests.compiler.golden import check_golden
 from tests.conftest import write_project
 
-GOLDEN = Path(__file__).parent.parent / "golden"
 AS_OF = "2026-11-22T12:00:00Z"
 
 SOURCES = """
@@ -94,17 +92,4 @@ def session(tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.parametrize("dialect", COMPILE_DIALECTS)
 @pytest.mark.parametrize(("section", "case"), [(s, c) for s, cases in CASES.items() for c in cases])
 def test_golden_sql(session, section: str, case: str, dialect: str, update_golden: bool) -> None:
-    from segsql.run.compile import segment_sql
-
-    sql = segment_sql(session, case, dialect) + "\n"
-    sqlglot.parse_one(sql, read=dialect)  # the snapshot is valid SQL in its own dialect
-    path = GOLDEN / section / f"{case}.{dialect}.sql"
-    if update_golden or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sql, encoding="utf-8")
-        if not update_golden:
-            pytest.fail(f"new golden file {path} written; review and commit it")
-    expected = path.read_text(encoding="utf-8")
-    if sql != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), sql.splitlines(True), str(path), "compiled"))
-        pytest.fail(f"compiled SQL differs from the golden file (rerun with --update-golden if intended):\n{diff}")
+    check_golden(session, section, case, dialect, update_golden)

@@ -9,19 +9,15 @@ review the diff. Every snapshot is also re-parsed by sqlglot in its own dialect.
 
 from __future__ import annotations
 
-import difflib
-from pathlib import Path
-
 import pytest
-import sqlglot
 
 from segsql.compiler import COMPILE_DIALECTS
 from segsql.definitions.operators import ALL_OPERATORS
 from segsql.run.session import Options, Session, open_session
 from tests.compiler import test_golden_sql as first_cases
+from tests.compiler.golden import check_golden
 from tests.conftest import write_project
 
-GOLDEN = Path(__file__).parent.parent / "golden"
 AS_OF = "2026-11-22T12:00:00Z"
 
 SOURCES = """
@@ -122,20 +118,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
 @pytest.mark.parametrize("dialect", COMPILE_DIALECTS)
 @pytest.mark.parametrize(("section", "case"), [(s, c) for s, cases in CASES.items() for c in cases])
 def test_golden_sql(session: Session, section: str, case: str, dialect: str, update_golden: bool) -> None:
-    from segsql.run.compile import segment_sql
-
-    sql = segment_sql(session, case, dialect) + "\n"
-    sqlglot.parse_one(sql, read=dialect)  # the snapshot is valid SQL in its own dialect
-    path = GOLDEN / section / f"{case}.{dialect}.sql"
-    if update_golden or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sql, encoding="utf-8")
-        if not update_golden:
-            pytest.fail(f"new golden file {path} written; review and commit it")
-    expected = path.read_text(encoding="utf-8")
-    if sql != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), sql.splitlines(True), str(path), "compiled"))
-        pytest.fail(f"compiled SQL differs from the golden file (rerun with --update-golden if intended):\n{diff}")
+    check_golden(session, section, case, dialect, update_golden)
 
 
 def test_the_golden_cases_use_every_operator_and_leaf_kind() -> None:
