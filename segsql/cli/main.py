@@ -34,7 +34,8 @@ def cli(ctx: click.Context, project_dir: Path, profiles_dir: Path | None, target
 
 
 def _options() -> Options:
-    return click.get_current_context().find_root().obj
+    options: Options = click.get_current_context().find_root().obj
+    return options
 
 
 def _session(as_of: str | None = None, need_target: bool = True) -> Session:

@@ -76,7 +76,7 @@ class BehaviourCompiler:
         src = self.source(source)
         return src.time.unit is not None or not self.conditions.types.is_naive(src.table, src.time.column)
 
-    def rows(self, source: str, row: str = ROW) -> exp.Expression:
+    def rows(self, source: str, row: str = ROW) -> exp.Expr:
         """FROM for a pass that reads the time many times: a naive time column is read as it is
         (so range predicates on it prune); any other is converted once per row, in a projection
         below the scan, instead of inside every aggregate."""
@@ -87,15 +87,15 @@ class BehaviourCompiler:
         utc = self.rules.to_utc(exp.column(src.time.column), src.time.unit)
         return exp.select(exp.Star(), exp.alias_(utc, UTC_TIME)).from_(table).subquery(row)
 
-    def time(self, source: str, row: str = ROW) -> exp.Expression:
+    def time(self, source: str, row: str = ROW) -> exp.Expr:
         """The time of a row of `rows(source)`, as a naive UTC timestamp."""
         column = UTC_TIME if self._converted(source) else self.source(source).time.column
         return exp.column(column, table=row)
 
-    def user(self, source: str, row: str = ROW) -> exp.Expression:
+    def user(self, source: str, row: str = ROW) -> exp.Expr:
         return self.rules.to_text(exp.column(self.source(source).user, table=row))
 
-    def seen(self, source: str, row: str = ROW) -> exp.Expression:
+    def seen(self, source: str, row: str = ROW) -> exp.Expr:
         """Rows every filter sees: a non-empty user id, at or before as_of."""
         return exp.and_(
             exp.NEQ(this=self.user(source, row), expression=lit("")),
@@ -114,23 +114,23 @@ class BehaviourCompiler:
             return self.as_of - dt.timedelta(hours=window.amount), None
         return window.since, window.until
 
-    def in_window(self, time: exp.Expression, window: Window | None) -> list[exp.Expression]:
+    def in_window(self, time: exp.Expr, window: Window | None) -> list[exp.Expr]:
         start, end = self.bounds(window)
-        parts: list[exp.Expression] = []
+        parts: list[exp.Expr] = []
         if start is not None:
             parts.append(exp.GTE(this=time.copy(), expression=self.rules.timestamp(start)))
         if end is not None:
             parts.append(exp.LT(this=time.copy(), expression=self.rules.timestamp(end)))
         return parts
 
-    def _names(self, source: str, names: tuple[str, ...] | None, row: str) -> list[exp.Expression]:
+    def _names(self, source: str, names: tuple[str, ...] | None, row: str) -> list[exp.Expr]:
         if names is None:
             return []
         src = self.source(source)
         column = src.name if source == "events" else src.product
         return [exp.In(this=self.rules.to_text(exp.column(column, table=row)), expressions=[lit(n) for n in names])]
 
-    def _where(self, source: str, cond: RowCondition | CatalogCondition, row: str) -> exp.Expression:
+    def _where(self, source: str, cond: RowCondition | CatalogCondition, row: str) -> exp.Expr:
         table = self.source(source).table
         if isinstance(cond, RowCondition):
             return self.conditions.condition(self.conditions.value(cond.value, row, table), cond.condition)
@@ -143,18 +143,18 @@ class BehaviourCompiler:
         key = self.conditions.value(cond.key, row, table).sql
         return two_valued(key.isin(query=keys))
 
-    def occurrence(self, source: str, names: tuple[str, ...] | None, where: tuple[RowCondition | CatalogCondition, ...], window: Window | None, row: str = ROW) -> exp.Expression:
+    def occurrence(self, source: str, names: tuple[str, ...] | None, where: tuple[RowCondition | CatalogCondition, ...], window: Window | None, row: str = ROW) -> exp.Expr:
         """True for a row that counts: the right name, inside the window, every `where` true."""
         parts = self._names(source, names, row) + self.in_window(self.time(source, row), window)
         parts += [self._where(source, c, row) for c in where]
         return exp.and_(*parts) if parts else exp.true()
 
     # -- event and purchase filters ----------------------------------------------------------------
-    def _aggregate(self, node: BehaviourFilter, kind: str, value_ref: ValueRef | None, window: Window | None) -> exp.Expression:
+    def _aggregate(self, node: BehaviourFilter, kind: str, value_ref: ValueRef | None, window: Window | None) -> exp.Expr:
         """`kind` over the rows of `node` inside `window` (`value_ref` is what sum, avg, ... read)."""
         when = self.occurrence(node.source, node.names, node.where, window)
         if kind == "count":
-            value: exp.Expression = lit(1)
+            value: exp.Expr = lit(1)
         elif kind in ("first", "last"):
             value = self.time(node.source)
         elif kind == "revenue":
@@ -175,7 +175,7 @@ class BehaviourCompiler:
             return exp.Count(this=exp.Distinct(expressions=[case]))
         return exp.func(AGGREGATES[kind], case)
 
-    def compile_behaviour(self, node: BehaviourFilter) -> exp.Expression:
+    def compile_behaviour(self, node: BehaviourFilter) -> exp.Expr:
         start, end = self.bounds(node.window)
         tests = []
         for measure in node.measures:
@@ -184,14 +184,14 @@ class BehaviourCompiler:
                 tests.append(self._occurred_since(node, start, occurred))
                 continue
             column = self.steps.metric(node.source, self._aggregate(node, measure.kind, measure.value, node.window), node.names, start)
-            value: exp.Expression = column
+            value: exp.Expr = column
             if measure.kind in ZERO_WHEN_EMPTY:
                 value = exp.Coalesce(this=column, expressions=[lit(0)])
             kind = "time" if measure.kind in ("first", "last") else "number"
             tests.append(self.conditions.condition(Typed(value, kind), measure.condition))
         return exp.and_(*tests)
 
-    def _occurred_since(self, node: BehaviourFilter, start: dt.datetime | None, occurred: bool) -> exp.Expression:
+    def _occurred_since(self, node: BehaviourFilter, start: dt.datetime | None, occurred: bool) -> exp.Expr:
         """Did a matching row occur at or after `start` (up to as_of), or (occurred False) none?
 
         Asked as "the latest matching row is at or after start": one MAX per kind of row, shared
@@ -212,7 +212,7 @@ class BehaviourCompiler:
         select = exp.select(exp.alias_(self.user(source), ID_COLUMN), *columns).from_(self.rows(source), copy=False)
         return select.where(self.seen(source), *self._restriction(source), copy=False).group_by(self.user(source), copy=False)
 
-    def _restriction(self, source: str) -> list[exp.Expression]:
+    def _restriction(self, source: str) -> list[exp.Expr]:
         """What a scan reads of the seen rows: only its names, only since its earliest window start."""
         scan = self.steps.scans[source]
         parts = self._names(source, tuple(sorted(scan.names)), ROW) if scan.names is not None else []
@@ -232,15 +232,15 @@ class BehaviourCompiler:
         return select.where(exp.not_(two_valued(exp.and_(*restriction))))
 
     # -- sequences -------------------------------------------------------------------------------
-    def _interval(self, time: exp.Expression, seconds: float) -> exp.Expression:
+    def _interval(self, time: exp.Expr, seconds: float) -> exp.Expr:
         return exp.Add(this=time, expression=exp.Interval(this=exp.Literal.string(str(round(seconds))), unit=exp.var("SECOND")))
 
-    def _step_rows(self, rows: str, step: SequenceStep, alias: str) -> exp.Expression:
+    def _step_rows(self, rows: str, step: SequenceStep, alias: str) -> exp.Expr:
         select = exp.select(exp.column(SEQ_USER), exp.column("__t"), exp.column("__rid")).from_(exp.alias_(exp.to_table(rows), ROW, table=True))
         occurrence = self.occurrence("events", step.names, step.where, None)
         return exp.Subquery(this=select.where(occurrence), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
-    def compile_sequence(self, node: SequenceFilter) -> exp.Expression:
+    def compile_sequence(self, node: SequenceFilter) -> exp.Expr:
         """True when a path of distinct rows t1 <= ... <= tk satisfies every limit (SPEC 3.6)."""
         key = repr((node.steps, node.window, node.max_span_s, node.then_not, node.then_not_s))
         src = self.source("events")
@@ -287,14 +287,14 @@ class BehaviourCompiler:
         return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))
 
     # -- RFM ---------------------------------------------------------------------------------------
-    def _score(self, value: str) -> exp.Expression:
+    def _score(self, value: str) -> exp.Expr:
         """CEIL(5 × CUME_DIST()) in exact integer arithmetic: FLOOR((5c + n − 1) / n)."""
         peers = self.rules.count_at_or_below(exp.column(value))
         total = exp.Window(this=exp.Count(this=exp.Star()))
         numerator = exp.paren(exp.Sub(this=exp.Add(this=exp.Mul(this=lit(5), expression=peers), expression=total), expression=lit(1)))
         return exp.Floor(this=exp.Div(this=numerator, expression=total.copy()))
 
-    def compile_rfm(self, node: RfmFilter) -> exp.Expression:
+    def compile_rfm(self, node: RfmFilter) -> exp.Expr:
         src = self.source("purchases")
         price = self.rules.to_number(exp.column(src.price, table=ROW))
         quantity = self.rules.to_number(exp.column(src.quantity, table=ROW)) if src.quantity else lit(1)
@@ -316,7 +316,7 @@ class BehaviourCompiler:
             exp.alias_(self._score("revenue"), "monetary"),
         ).from_(per_user.subquery("p"))
         alias = self.steps.shared_pass("rfm:" + repr(node.window), "rfm", scores)
-        tests: list[exp.Expression] = [exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))]
+        tests: list[exp.Expr] = [exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))]
         for part, conds in (("recency", node.recency), ("frequency", node.frequency), ("monetary", node.monetary)):
             tests += [self.conditions.condition(Typed(exp.column(part, table=alias), "number"), c) for c in conds]
         return exp.and_(*tests)

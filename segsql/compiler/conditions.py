@@ -31,11 +31,11 @@ _JSON_KIND = {"string": JSON_STRING, "number": JSON_NUMBER, "boolean": JSON_BOOL
 class Typed:
     """A SQL expression and the SPEC type of the value it yields (NULL = missing)."""
 
-    sql: exp.Expression
+    sql: exp.Expr
     type: str
 
 
-def two_valued(expression: exp.Expression) -> exp.Expression:
+def two_valued(expression: exp.Expr) -> exp.Expr:
     """NULL → FALSE, so that NOT and OR above it follow the SPEC, not SQL's three-valued logic."""
     return exp.Coalesce(this=expression, expressions=[exp.false()])
 
@@ -58,13 +58,13 @@ class ConditionCompiler:
             return Typed(self.time(column, table, ref.column, ref.unit), "time")
         return self.cast(column, ref.type)
 
-    def time(self, column: exp.Expression, table: str | None, name: str, unit: str | None) -> exp.Expression:
+    def time(self, column: exp.Expr, table: str | None, name: str, unit: str | None) -> exp.Expr:
         """A time column as a naive UTC timestamp: as it is when the engine says it is one already."""
         if unit is None and self.types.is_naive(table, name):
             return column
         return self.rules.to_utc(column, unit)
 
-    def cast(self, column: exp.Expression, kind: str) -> Typed:
+    def cast(self, column: exp.Expr, kind: str) -> Typed:
         r = self.rules
         if kind == "string":
             return Typed(r.to_text(column), kind)
@@ -77,7 +77,7 @@ class ConditionCompiler:
             return Typed(exp.If(this=r.is_json_array(array), true=array.copy()), kind)
         raise ValueError(f"no SQL value for type {kind}")
 
-    def json_value(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> Typed:
+    def json_value(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> Typed:
         """A JSON path typed strictly: a value of another JSON kind counts as missing."""
         r = self.rules
         if kind == "number":
@@ -93,7 +93,7 @@ class ConditionCompiler:
         return Typed(exp.If(this=is_kind, true=text), kind)
 
     # -- operators ------------------------------------------------------------------------
-    def exists(self, value: Typed) -> exp.Expression:
+    def exists(self, value: Typed) -> exp.Expr:
         """SPEC: not NULL; for strings also not empty; for arrays also not empty."""
         v = value.sql.copy()
         if value.type == "string":
@@ -105,7 +105,7 @@ class ConditionCompiler:
     def _days(self, days: float) -> dt.timedelta:
         return dt.timedelta(seconds=days * 86400)
 
-    def positive(self, value: Typed, op: str, arg: object) -> exp.Expression:
+    def positive(self, value: Typed, op: str, arg: object) -> exp.Expr:
         """The comparison itself, three-valued (NULL for a missing value)."""
         v = value.sql.copy()
         r = self.rules
@@ -155,7 +155,7 @@ class ConditionCompiler:
             return r.array_includes_all(v, arg)
         raise ValueError(f"no SQL for operator {op}")
 
-    def condition(self, value: Typed, cond: Condition) -> exp.Expression:
+    def condition(self, value: Typed, cond: Condition) -> exp.Expr:
         """The SPEC's two-valued leaf for one Condition."""
         leaf = self.exists(value) if cond.op == "exists" else two_valued(self.positive(value, cond.op, cond.value))
         if cond.or_missing:

@@ -16,7 +16,7 @@ EARTH_RADIUS_KM = 6371.0
 HEX_DIGITS = "0123456789abcdef"
 
 
-def lit(value: object) -> exp.Expression:
+def lit(value: object) -> exp.Expr:
     """A SQL literal for a Python value (the only way user values enter SQL)."""
     if value is None:
         return exp.null()
@@ -44,21 +44,21 @@ class DialectRules:
     naive_timestamps = frozenset({"TIMESTAMP"})
 
     # -- literals and types -------------------------------------------------------------
-    def timestamp(self, moment: dt.datetime) -> exp.Expression:
+    def timestamp(self, moment: dt.datetime) -> exp.Expr:
         """A UTC instant as a naive timestamp literal (all time values are UTC internally)."""
         text = moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return exp.cast(exp.Literal.string(text), self.timestamp_type)
 
-    def to_text(self, value: exp.Expression) -> exp.Expression:
+    def to_text(self, value: exp.Expr) -> exp.Expr:
         return exp.cast(value, exp.DataType.Type.VARCHAR)
 
-    def to_number(self, value: exp.Expression) -> exp.Expression:
+    def to_number(self, value: exp.Expr) -> exp.Expr:
         return exp.cast(value, exp.DataType.Type.DOUBLE)
 
-    def to_boolean(self, value: exp.Expression) -> exp.Expression:
+    def to_boolean(self, value: exp.Expr) -> exp.Expr:
         return exp.cast(value, exp.DataType.Type.BOOLEAN)
 
-    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+    def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         """A time column as a naive UTC timestamp (zoned columns converted, epochs decoded)."""
         if unit == "epoch_seconds":
             return exp.cast(exp.UnixToTime(this=value), self.timestamp_type)
@@ -66,7 +66,7 @@ class DialectRules:
             return exp.cast(exp.UnixToTime(this=value, scale=exp.UnixToTime.MILLIS), self.timestamp_type)
         return exp.cast(exp.cast(value, exp.DataType.Type.TIMESTAMPTZ), self.timestamp_type)
 
-    def text_to_utc(self, value: exp.Expression) -> exp.Expression:
+    def text_to_utc(self, value: exp.Expr) -> exp.Expr:
         """An ISO-8601 string (from JSON) as a naive UTC timestamp; unparsable → NULL."""
         return exp.cast(exp.TryCast(this=value, to=exp.DataType.build("TIMESTAMPTZ")), self.timestamp_type)
 
@@ -74,7 +74,7 @@ class DialectRules:
     def json_path(self, path: tuple[str, ...]) -> str:
         return "$" + "".join(f'."{key}"' for key in path)
 
-    def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
+    def json_kind_is(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> exp.Expr:
         """True when the JSON value at `path` is of `kind` (strict: no coercion between kinds)."""
         json_type = exp.Anonymous(this="JSON_TYPE", expressions=[column, exp.Literal.string(self.json_path(path))])
         names = {
@@ -85,63 +85,63 @@ class DialectRules:
         }[kind]
         return exp.In(this=json_type, expressions=[exp.Literal.string(n) for n in names])
 
-    def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_text(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         """The JSON value at `path` as text (strings unquoted)."""
         return exp.Anonymous(this="JSON_EXTRACT_STRING", expressions=[column, exp.Literal.string(self.json_path(path))])
 
-    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return exp.Anonymous(this="JSON_EXTRACT", expressions=[column, exp.Literal.string(self.json_path(path))])
 
-    def json_number(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_number(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         """The JSON number at `path` as a number; NULL for a value of another kind (strict)."""
         return exp.If(this=self.json_kind_is(column, path, JSON_NUMBER), true=self.to_number(self.json_text(column.copy(), path)))
 
     # -- arrays (held as JSON arrays of strings) ----------------------------------------
-    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+    def as_json_array(self, column: exp.Expr) -> exp.Expr:
         """A native list or a JSON text column as one JSON value."""
         return exp.cast(column, exp.DataType.build("JSON"))
 
-    def _elements(self, array: exp.Expression) -> exp.Expression:
+    def _elements(self, array: exp.Expr) -> exp.Expr:
         return exp.cast(array, exp.DataType.build("VARCHAR[]"))
 
-    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+    def is_json_array(self, array: exp.Expr) -> exp.Expr:
         return exp.EQ(this=exp.Anonymous(this="JSON_TYPE", expressions=[array]), expression=exp.Literal.string("ARRAY"))
 
-    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+    def array_includes(self, array: exp.Expr, value: str) -> exp.Expr:
         return exp.Anonymous(this="LIST_CONTAINS", expressions=[self._elements(array), lit(value)])
 
-    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_any(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.Anonymous(this="LIST_HAS_ANY", expressions=[self._elements(array), exp.Array(expressions=[lit(v) for v in values])])
 
-    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_all(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.Anonymous(this="LIST_HAS_ALL", expressions=[self._elements(array), exp.Array(expressions=[lit(v) for v in values])])
 
-    def array_size(self, array: exp.Expression) -> exp.Expression:
+    def array_size(self, array: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="JSON_ARRAY_LENGTH", expressions=[array])
 
     # -- strings ------------------------------------------------------------------------
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """Unanchored RE2 search honouring a leading `(?i)`."""
         return exp.RegexpLike(this=value, expression=lit(pattern))
 
-    def starts_with(self, value: exp.Expression, prefix: str) -> exp.Expression:
+    def starts_with(self, value: exp.Expr, prefix: str) -> exp.Expr:
         return exp.StartsWith(this=value, expression=lit(prefix))
 
-    def ends_with(self, value: exp.Expression, suffix: str) -> exp.Expression:
+    def ends_with(self, value: exp.Expr, suffix: str) -> exp.Expr:
         return exp.EndsWith(this=value, expression=lit(suffix))
 
-    def contains(self, value: exp.Expression, needle: str) -> exp.Expression:
+    def contains(self, value: exp.Expr, needle: str) -> exp.Expr:
         return exp.GT(this=exp.StrPosition(this=value, substr=lit(needle)), expression=lit(0))
 
     # -- numbers ------------------------------------------------------------------------
-    def bucket(self, external_id: exp.Expression, salt: str) -> exp.Expression:
+    def bucket(self, external_id: exp.Expr, salt: str) -> exp.Expr:
         """int(first 8 hex digits of md5(salt || id), 16) mod 10000, by portable arithmetic.
 
         Each hex digit is looked up with POSITION in '0123456789abcdef', so every engine
         computes the same integer without a hex-parsing function of its own.
         """
         digest = exp.MD5(this=exp.DPipe(this=lit(salt), expression=external_id, safe=True))
-        total: exp.Expression | None = None
+        total: exp.Expr | None = None
         for i in range(8):
             digit = exp.paren(exp.Sub(
                 this=exp.StrPosition(this=lit(HEX_DIGITS), substr=exp.Substring(this=digest.copy(), start=lit(i + 1), length=lit(1))),
@@ -153,7 +153,7 @@ class DialectRules:
         return exp.Mod(this=exp.paren(total), expression=lit(10000))
 
     # -- windows ------------------------------------------------------------------------
-    def count_at_or_below(self, value: exp.Expression) -> exp.Expression:
+    def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
         """Rows whose `value` is <= this row's, ties included: CUME_DIST's numerator, exact."""
         return exp.Window(
             this=exp.Count(this=exp.Star()),
@@ -161,13 +161,13 @@ class DialectRules:
             spec=exp.WindowSpec(kind="RANGE", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
         )
 
-    def haversine_km(self, lat: exp.Expression, lon: exp.Expression, lat0: float, lon0: float) -> exp.Expression:
+    def haversine_km(self, lat: exp.Expr, lon: exp.Expr, lat0: float, lon0: float) -> exp.Expr:
         """Great-circle distance with R = 6371.0 km; LEAST guards ASIN against rounding above 1."""
 
-        def rad(e: exp.Expression) -> exp.Expression:
+        def rad(e: exp.Expr) -> exp.Expr:
             return exp.Anonymous(this="RADIANS", expressions=[e])
 
-        def sin2(e: exp.Expression) -> exp.Expression:
+        def sin2(e: exp.Expr) -> exp.Expr:
             return exp.Pow(this=exp.Anonymous(this="SIN", expressions=[exp.Div(this=e, expression=lit(2.0))]), expression=lit(2))
 
         dlat = rad(exp.paren(exp.Sub(this=lat, expression=lit(lat0))))
@@ -186,7 +186,7 @@ class DialectRules:
 class DuckDBRules(DialectRules):
     """DuckDB: the base rules, plus a JSON number read with one parse of the document."""
 
-    def json_number(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_number(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         # JSON_VALUE gives a scalar's JSON text: a number bare, a string with its quotes, true /
         # false as words, so only a JSON number survives TRY_CAST to DOUBLE; JSON_TYPE plus
         # JSON_EXTRACT_STRING parse the document twice (~5 % of a 10M-event scan, bench/README).
@@ -201,58 +201,58 @@ class SnowflakeRules(DialectRules):
     timestamp_type = exp.DataType.Type.TIMESTAMPNTZ
     naive_timestamps = frozenset({"TIMESTAMP_NTZ"})
 
-    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+    def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         if unit is not None:
             return super().to_utc(value, unit)
         converted = exp.Anonymous(this="CONVERT_TIMEZONE", expressions=[exp.Literal.string("UTC"), value])
         return exp.cast(converted, self.timestamp_type)
 
-    def text_to_utc(self, value: exp.Expression) -> exp.Expression:
+    def text_to_utc(self, value: exp.Expr) -> exp.Expr:
         parsed = exp.TryCast(this=exp.cast(value, exp.DataType.Type.VARCHAR), to=exp.DataType.build("TIMESTAMP_TZ", dialect="snowflake"))
         converted = exp.Anonymous(this="CONVERT_TIMEZONE", expressions=[exp.Literal.string("UTC"), parsed])
         return exp.cast(converted, self.timestamp_type)
 
-    def _variant(self, column: exp.Expression) -> exp.Expression:
+    def _variant(self, column: exp.Expr) -> exp.Expr:
         """Native VARIANT or a string holding JSON, as one VARIANT (TO_VARCHAR then parse)."""
         return exp.Anonymous(this="TRY_PARSE_JSON", expressions=[exp.Anonymous(this="TO_VARCHAR", expressions=[column])])
 
     def json_path(self, path: tuple[str, ...]) -> str:
         return "".join(f'["{key}"]' for key in path)
 
-    def _at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def _at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return exp.Anonymous(this="GET_PATH", expressions=[self._variant(column), exp.Literal.string(self.json_path(path))])
 
-    def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
+    def json_kind_is(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> exp.Expr:
         # TO_JSON's first character tells the JSON kind; unlike TYPEOF it also runs on fakesnow.
         first = exp.Substring(this=exp.Anonymous(this="TO_JSON", expressions=[self._at(column, path)]), start=lit(1), length=lit(1))
         chars = {JSON_STRING: '"', JSON_NUMBER: "-0123456789", JSON_BOOLEAN: "tf", JSON_ARRAY: "["}[kind]
         return exp.In(this=first, expressions=[lit(c) for c in chars])
 
-    def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_text(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return exp.cast(self._at(column, path), exp.DataType.Type.VARCHAR)
 
-    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._at(column, path)
 
-    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+    def as_json_array(self, column: exp.Expr) -> exp.Expr:
         return self._variant(column)
 
-    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+    def is_json_array(self, array: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="IS_ARRAY", expressions=[array])
 
-    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+    def array_includes(self, array: exp.Expr, value: str) -> exp.Expr:
         return exp.Anonymous(this="ARRAY_CONTAINS", expressions=[exp.cast(lit(value), exp.DataType.Type.VARIANT), array])
 
-    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_any(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[array, exp.Anonymous(this="ARRAY_CONSTRUCT", expressions=[lit(v) for v in values])])
 
-    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_all(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.and_(*(self.array_includes(array.copy(), v) for v in values))
 
-    def array_size(self, array: exp.Expression) -> exp.Expression:
+    def array_size(self, array: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="ARRAY_SIZE", expressions=[array])
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         body, insensitive = split_case_flag(pattern)
         instr = exp.Anonymous(
             this="REGEXP_INSTR",
@@ -260,10 +260,10 @@ class SnowflakeRules(DialectRules):
         )
         return exp.GT(this=instr, expression=lit(0))
 
-    def starts_with(self, value: exp.Expression, prefix: str) -> exp.Expression:
+    def starts_with(self, value: exp.Expr, prefix: str) -> exp.Expr:
         return exp.Anonymous(this="STARTSWITH", expressions=[value, lit(prefix)])
 
-    def ends_with(self, value: exp.Expression, suffix: str) -> exp.Expression:
+    def ends_with(self, value: exp.Expr, suffix: str) -> exp.Expr:
         return exp.Anonymous(this="ENDSWITH", expressions=[value, lit(suffix)])
 
 
@@ -281,11 +281,11 @@ class PostgresRules(DialectRules):
     #: would also read 'yesterday' or 'epoch') is not a time, so missing.
     ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,6})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 
-    def _utc(self, zoned: exp.Expression) -> exp.Expression:
+    def _utc(self, zoned: exp.Expr) -> exp.Expr:
         """A TIMESTAMPTZ as the naive UTC timestamp of the same instant."""
         return exp.AtTimeZone(this=zoned, zone=exp.Literal.string("UTC"))
 
-    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+    def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         if unit == "epoch_seconds":
             return self._utc(exp.Anonymous(this="TO_TIMESTAMP", expressions=[exp.cast(value, exp.DataType.Type.DOUBLE)]))
         if unit == "epoch_millis":
@@ -293,38 +293,38 @@ class PostgresRules(DialectRules):
             return self._utc(exp.Anonymous(this="TO_TIMESTAMP", expressions=[seconds]))
         return self._utc(exp.cast(value, exp.DataType.Type.TIMESTAMPTZ))
 
-    def text_to_utc(self, value: exp.Expression) -> exp.Expression:
+    def text_to_utc(self, value: exp.Expr) -> exp.Expr:
         """PostgreSQL has no TRY_CAST: only text of an ISO-8601 shape is cast."""
         text = exp.cast(value, exp.DataType.Type.VARCHAR)
         iso = exp.RegexpLike(this=text, expression=lit(self.ISO_TIME))
         return exp.If(this=iso, true=self._utc(exp.cast(text.copy(), exp.DataType.Type.TIMESTAMPTZ)))
 
     # -- JSON -----------------------------------------------------------------------------
-    def _jsonb(self, column: exp.Expression) -> exp.Expression:
+    def _jsonb(self, column: exp.Expr) -> exp.Expr:
         return exp.cast(column, exp.DataType.build("JSONB"))
 
-    def _at(self, column: exp.Expression, path: tuple[str, ...], function: str = "JSONB_EXTRACT_PATH") -> exp.Expression:
+    def _at(self, column: exp.Expr, path: tuple[str, ...], function: str = "JSONB_EXTRACT_PATH") -> exp.Expr:
         """The value at `path`, one key literal per level (no path syntax to escape)."""
         return exp.Anonymous(this=function, expressions=[self._jsonb(column), *(lit(key) for key in path)])
 
-    def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
+    def json_kind_is(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> exp.Expr:
         names = {JSON_STRING: "string", JSON_NUMBER: "number", JSON_BOOLEAN: "boolean", JSON_ARRAY: "array"}[kind]
         return exp.EQ(this=exp.Anonymous(this="JSONB_TYPEOF", expressions=[self._at(column, path)]), expression=lit(names))
 
-    def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_text(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._at(column, path, "JSONB_EXTRACT_PATH_TEXT")
 
-    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._at(column, path)
 
     # -- arrays (JSONB arrays; elements compared as text, like DuckDB's VARCHAR[] cast) ---
-    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+    def as_json_array(self, column: exp.Expr) -> exp.Expr:
         return self._jsonb(column)
 
-    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+    def is_json_array(self, array: exp.Expr) -> exp.Expr:
         return exp.EQ(this=exp.Anonymous(this="JSONB_TYPEOF", expressions=[array]), expression=lit("array"))
 
-    def _has_element(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def _has_element(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         """EXISTS an element whose text (strings unquoted, 5 → '5') is one of `values`."""
         elements = exp.Table(
             this=exp.Anonymous(this="JSONB_ARRAY_ELEMENTS_TEXT", expressions=[array]),
@@ -333,20 +333,20 @@ class PostgresRules(DialectRules):
         match = exp.In(this=exp.column("v", table="__el"), expressions=[lit(v) for v in values])
         return exp.Exists(this=exp.select(lit(1)).from_(elements).where(match))
 
-    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+    def array_includes(self, array: exp.Expr, value: str) -> exp.Expr:
         return self._has_element(array, (value,))
 
-    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_any(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return self._has_element(array, values)
 
-    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_all(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.and_(*(self._has_element(array.copy(), (v,)) for v in values))
 
-    def array_size(self, array: exp.Expression) -> exp.Expression:
+    def array_size(self, array: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this="JSONB_ARRAY_LENGTH", expressions=[array])
 
     # -- numbers --------------------------------------------------------------------------
-    def bucket(self, external_id: exp.Expression, salt: str) -> exp.Expression:
+    def bucket(self, external_id: exp.Expr, salt: str) -> exp.Expr:
         """The portable form with each digit as BIGINT: 15 × 16^7 overflows PostgreSQL's INTEGER."""
         return super().bucket(external_id, salt).transform(
             lambda node: exp.cast(node, exp.DataType.Type.BIGINT) if isinstance(node, exp.StrPosition) and node.this.is_string else node,
@@ -354,14 +354,14 @@ class PostgresRules(DialectRules):
         )
 
     # -- strings --------------------------------------------------------------------------
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """`~` is an unanchored ARE search; a leading `(?i)` is an ARE embedded option."""
         return exp.RegexpLike(this=value, expression=lit(pattern))
 
-    def starts_with(self, value: exp.Expression, prefix: str) -> exp.Expression:
+    def starts_with(self, value: exp.Expr, prefix: str) -> exp.Expr:
         return exp.EQ(this=exp.Left(this=value, expression=lit(len(prefix))), expression=lit(prefix))
 
-    def ends_with(self, value: exp.Expression, suffix: str) -> exp.Expression:
+    def ends_with(self, value: exp.Expr, suffix: str) -> exp.Expr:
         """PostgreSQL has no ENDS_WITH; RIGHT(v, 0) is '' so an empty suffix always matches."""
         return exp.EQ(this=exp.Right(this=value, expression=lit(len(suffix))), expression=lit(suffix))
 

@@ -30,12 +30,12 @@ from segsql.compiler.dialects import (
 DEGREE = math.pi / 180
 
 
-def fn(name: str, *args: exp.Expression) -> exp.Expression:
+def fn(name: str, *args: exp.Expr) -> exp.Expr:
     """An engine function by its own name, left untouched by sqlglot's transpiling."""
     return exp.Anonymous(this=name, expressions=list(args))
 
 
-def wide_digits(bucket: exp.Expression) -> exp.Expression:
+def wide_digits(bucket: exp.Expr) -> exp.Expr:
     """The md5 digits of `bucket` as BIGINT: 15 × 16^7 overflows a 32-bit INT."""
     return bucket.transform(
         lambda node: exp.cast(node, exp.DataType.Type.BIGINT) if isinstance(node, exp.StrPosition) and node.this.is_string else node,
@@ -48,7 +48,7 @@ class BigQueryRules(DialectRules):
 
     name = "bigquery"
 
-    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+    def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         """TIMESTAMP_SECONDS takes INT64 only; micros keep fractional seconds as DuckDB's TO_TIMESTAMP does."""
         if unit == "epoch_seconds":
             micros = exp.cast(exp.Mul(this=value, expression=lit(1_000_000)), exp.DataType.Type.BIGINT)
@@ -57,7 +57,7 @@ class BigQueryRules(DialectRules):
             return exp.cast(fn("TIMESTAMP_MILLIS", exp.cast(value, exp.DataType.Type.BIGINT)), self.timestamp_type)
         return super().to_utc(value, unit)
 
-    def _json(self, column: exp.Expression) -> exp.Expression:
+    def _json(self, column: exp.Expr) -> exp.Expr:
         """A JSON column, a STRING holding JSON or a native ARRAY, as one JSON value.
 
         TO_JSON turns a STRING into a JSON string, which is then parsed; numbers too wide
@@ -68,38 +68,38 @@ class BigQueryRules(DialectRules):
         parsed = fn("PARSE_JSON", fn("STRING", as_json.copy()), exp.Kwarg(this=exp.var("wide_number_mode"), expression=lit("round")))
         return exp.If(this=is_text, true=parsed, false=as_json)
 
-    def _at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def _at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return fn("JSON_QUERY", self._json(column), lit(self.json_path(path)))
 
-    def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
+    def json_kind_is(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> exp.Expr:
         return exp.EQ(this=fn("JSON_TYPE", self._at(column, path)), expression=lit(kind))
 
-    def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_text(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return fn("JSON_VALUE", self._json(column), lit(self.json_path(path)))
 
-    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._at(column, path)
 
-    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+    def as_json_array(self, column: exp.Expr) -> exp.Expr:
         return self._json(column)
 
-    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+    def is_json_array(self, array: exp.Expr) -> exp.Expr:
         return exp.EQ(this=fn("JSON_TYPE", array), expression=lit(JSON_ARRAY))
 
-    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+    def array_includes(self, array: exp.Expr, value: str) -> exp.Expr:
         """Elements as text (JSON_VALUE_ARRAY unquotes strings, 5 → '5'), like DuckDB's VARCHAR[] cast."""
         return exp.In(this=lit(value), unnest=exp.Unnest(expressions=[fn("JSON_VALUE_ARRAY", array)]))
 
-    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_any(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.or_(*(self.array_includes(array.copy(), v) for v in values))
 
-    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_all(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.and_(*(self.array_includes(array.copy(), v) for v in values))
 
-    def array_size(self, array: exp.Expression) -> exp.Expression:
+    def array_size(self, array: exp.Expr) -> exp.Expr:
         return fn("ARRAY_LENGTH", fn("JSON_QUERY_ARRAY", array))
 
-    def haversine_km(self, lat: exp.Expression, lon: exp.Expression, lat0: float, lon0: float) -> exp.Expression:
+    def haversine_km(self, lat: exp.Expr, lon: exp.Expr, lat0: float, lon0: float) -> exp.Expr:
         """The portable formula with RADIANS(x) spelled x × (π / 180), the same double DuckDB uses."""
         return super().haversine_km(lat, lon, lat0, lon0).transform(
             lambda node: exp.Mul(this=node.expressions[0], expression=lit(DEGREE)) if isinstance(node, exp.Anonymous) and node.name == "RADIANS" else node,
@@ -118,7 +118,7 @@ class DatabricksRules(DialectRules):
     #: schema_of_variant names of JSON numbers (DECIMAL comes with a precision).
     NUMBER_SCHEMA = "^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)"
 
-    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+    def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         if unit == "epoch_seconds":
             return exp.cast(fn("TIMESTAMP_SECONDS", value), self.timestamp_type)
         if unit == "epoch_millis":
@@ -128,14 +128,14 @@ class DatabricksRules(DialectRules):
     def json_path(self, path: tuple[str, ...]) -> str:
         return "$" + "".join(f'["{key}"]' for key in path)
 
-    def _variant(self, column: exp.Expression) -> exp.Expression:
+    def _variant(self, column: exp.Expr) -> exp.Expr:
         return fn("PARSE_JSON", exp.cast(column, exp.DataType.Type.VARCHAR))
 
-    def _get(self, variant: exp.Expression, path: str, type_name: str) -> exp.Expression:
+    def _get(self, variant: exp.Expr, path: str, type_name: str) -> exp.Expr:
         """The value at `path` as `type_name`; NULL when missing or not castable."""
         return fn("TRY_VARIANT_GET", variant, lit(path), lit(type_name))
 
-    def _kind_is(self, variant: exp.Expression, kind: str) -> exp.Expression:
+    def _kind_is(self, variant: exp.Expr, kind: str) -> exp.Expr:
         schema = fn("SCHEMA_OF_VARIANT", variant)
         if kind == JSON_NUMBER:
             return exp.RegexpLike(this=schema, expression=lit(self.NUMBER_SCHEMA))
@@ -143,38 +143,38 @@ class DatabricksRules(DialectRules):
             return fn("STARTSWITH", schema, lit("ARRAY"))
         return exp.EQ(this=schema, expression=lit({JSON_STRING: "STRING", JSON_BOOLEAN: "BOOLEAN"}[kind]))
 
-    def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
+    def json_kind_is(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> exp.Expr:
         return self._kind_is(self.json_array_at(column, path), kind)
 
-    def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_text(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._get(self._variant(column), self.json_path(path), "STRING")
 
-    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._get(self._variant(column), self.json_path(path), "VARIANT")
 
-    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+    def as_json_array(self, column: exp.Expr) -> exp.Expr:
         return self._variant(column)
 
-    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+    def is_json_array(self, array: exp.Expr) -> exp.Expr:
         return self._kind_is(array, JSON_ARRAY)
 
-    def _elements(self, array: exp.Expression) -> exp.Expression:
+    def _elements(self, array: exp.Expr) -> exp.Expr:
         """The elements as text (5 → '5'), like DuckDB's VARCHAR[] cast."""
         return self._get(array, "$", "ARRAY<STRING>")
 
-    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+    def array_includes(self, array: exp.Expr, value: str) -> exp.Expr:
         return fn("ARRAY_CONTAINS", self._elements(array), lit(value))
 
-    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_any(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return fn("ARRAYS_OVERLAP", self._elements(array), fn("ARRAY", *(lit(v) for v in values)))
 
-    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_all(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.and_(*(self.array_includes(array.copy(), v) for v in values))
 
-    def array_size(self, array: exp.Expression) -> exp.Expression:
+    def array_size(self, array: exp.Expr) -> exp.Expr:
         return fn("ARRAY_SIZE", self._get(array, "$", "ARRAY<VARIANT>"))
 
-    def bucket(self, external_id: exp.Expression, salt: str) -> exp.Expression:
+    def bucket(self, external_id: exp.Expr, salt: str) -> exp.Expr:
         return wide_digits(super().bucket(external_id, salt))
 
 
@@ -189,57 +189,57 @@ class RedshiftRules(PostgresRules):
     name = "redshift"
     EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-    def to_utc(self, value: exp.Expression, unit: str | None) -> exp.Expression:
+    def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         """TIMESTAMP 'epoch' + n × INTERVAL: Redshift has no one-argument TO_TIMESTAMP."""
         if unit is None:
             return super().to_utc(value, unit)
         step = exp.Interval(this=lit("1"), unit=exp.var("SECOND" if unit == "epoch_seconds" else "MILLISECOND"))
         return exp.Add(this=self.timestamp(self.EPOCH), expression=exp.Mul(this=value, expression=step))
 
-    def _navigate(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def _navigate(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         """PartiQL navigation, one quoted attribute per level (no path syntax to escape)."""
         return exp.Dot.build([column, *(exp.to_identifier(key, quoted=True) for key in path)])
 
-    def _typeof(self, value: exp.Expression, kind: str) -> exp.Expression:
+    def _typeof(self, value: exp.Expr, kind: str) -> exp.Expr:
         return exp.EQ(this=fn("JSON_TYPEOF", value), expression=lit(kind))
 
-    def json_kind_is(self, column: exp.Expression, path: tuple[str, ...], kind: str) -> exp.Expression:
+    def json_kind_is(self, column: exp.Expr, path: tuple[str, ...], kind: str) -> exp.Expr:
         return self._typeof(self._navigate(column, path), kind)
 
-    def json_text(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_text(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         """A SUPER string cast to VARCHAR is unquoted; other scalars are serialized ('5', 'true')."""
         at = self._navigate(column, path)
         return exp.If(this=fn("IS_VARCHAR", at), true=exp.cast(at.copy(), exp.DataType.Type.VARCHAR), false=fn("JSON_SERIALIZE", at.copy()))
 
-    def json_array_at(self, column: exp.Expression, path: tuple[str, ...]) -> exp.Expression:
+    def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._navigate(column, path)
 
-    def as_json_array(self, column: exp.Expression) -> exp.Expression:
+    def as_json_array(self, column: exp.Expr) -> exp.Expr:
         return column
 
-    def is_json_array(self, array: exp.Expression) -> exp.Expression:
+    def is_json_array(self, array: exp.Expr) -> exp.Expr:
         return self._typeof(array, JSON_ARRAY)
 
-    def array_includes(self, array: exp.Expression, value: str) -> exp.Expression:
+    def array_includes(self, array: exp.Expr, value: str) -> exp.Expr:
         """null_match TRUE: an array holding NULLs without the value gives FALSE, not NULL."""
         return fn("ARRAY_CONTAINS", array, lit(value), exp.true())
 
-    def array_includes_any(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_any(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.or_(*(self.array_includes(array.copy(), v) for v in values))
 
-    def array_includes_all(self, array: exp.Expression, values: tuple[str, ...]) -> exp.Expression:
+    def array_includes_all(self, array: exp.Expr, values: tuple[str, ...]) -> exp.Expr:
         return exp.and_(*(self.array_includes(array.copy(), v) for v in values))
 
-    def array_size(self, array: exp.Expression) -> exp.Expression:
+    def array_size(self, array: exp.Expr) -> exp.Expr:
         return fn("GET_ARRAY_LENGTH", array)
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """REGEXP_INSTR with 'p' (Perl-compatible, like RE2) and 'i' for a leading `(?i)`."""
         body, insensitive = split_case_flag(pattern)
         instr = fn("REGEXP_INSTR", value, lit(body), lit(1), lit(1), lit(0), lit("ip" if insensitive else "p"))
         return exp.GT(this=instr, expression=lit(0))
 
-    def count_at_or_below(self, value: exp.Expression) -> exp.Expression:
+    def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
         """Rows with a value <= this one, as n − RANK() descending + 1: Redshift has no RANGE frames."""
         rank = exp.Window(this=exp.func("RANK"), order=exp.Order(expressions=[exp.Ordered(this=value, desc=True, nulls_first=False)]))
         return exp.paren(exp.Add(this=exp.Sub(this=exp.Window(this=exp.Count(this=exp.Star())), expression=rank), expression=lit(1)))

@@ -44,7 +44,7 @@ class FilterCompiler:
         conditions: ConditionCompiler,
         sources: Sources,
         bucket_salt: str,
-        segment_flag: Callable[[str], exp.Expression],
+        segment_flag: Callable[[str], exp.Expr],
         users_row: str,
         id_row: str,
         behaviour: BehaviourCompiler,
@@ -58,43 +58,43 @@ class FilterCompiler:
         self.id_row = id_row
         self.behaviour = behaviour
 
-    def compile(self, node: Filter) -> exp.Expression:
-        method = getattr(self, f"compile_{_snake(type(node).__name__)}")
+    def compile(self, node: Filter) -> exp.Expr:
+        method: Callable[[Filter], exp.Expr] = getattr(self, f"compile_{_snake(type(node).__name__)}")
         return method(node)
 
-    def compile_all_of(self, node: AllOf) -> exp.Expression:
+    def compile_all_of(self, node: AllOf) -> exp.Expr:
         return exp.and_(*(exp.paren(self.compile(c)) if isinstance(c, AnyOf) else self.compile(c) for c in node.children))
 
-    def compile_any_of(self, node: AnyOf) -> exp.Expression:
+    def compile_any_of(self, node: AnyOf) -> exp.Expr:
         return exp.paren(exp.or_(*(self.compile(c) for c in node.children)))
 
-    def compile_not(self, node: Not) -> exp.Expression:
+    def compile_not(self, node: Not) -> exp.Expr:
         return exp.not_(exp.paren(self.compile(node.child)))
 
-    def compile_attribute_filter(self, node: AttributeFilter) -> exp.Expression:
+    def compile_attribute_filter(self, node: AttributeFilter) -> exp.Expr:
         table = self.sources.users.table if self.sources.users else None
         return self.conditions.condition(self.conditions.value(node.value, self.users_row, table), node.condition)
 
-    def compile_segment_ref(self, node: SegmentRef) -> exp.Expression:
+    def compile_segment_ref(self, node: SegmentRef) -> exp.Expr:
         return self.segment_flag(node.segment)
 
-    def id_column(self) -> exp.Expression:
+    def id_column(self) -> exp.Expr:
         return exp.column(ID_COLUMN, table=self.id_row)
 
-    def compile_random_bucket(self, node: RandomBucket) -> exp.Expression:
+    def compile_random_bucket(self, node: RandomBucket) -> exp.Expr:
         bucket = self.rules.bucket(self.id_column(), self.bucket_salt)
         return self.conditions.condition(Typed(bucket, "number"), node.condition)
 
-    def compile_behaviour_filter(self, node: BehaviourFilter) -> exp.Expression:
+    def compile_behaviour_filter(self, node: BehaviourFilter) -> exp.Expr:
         return self.behaviour.compile_behaviour(node)
 
-    def compile_sequence_filter(self, node: SequenceFilter) -> exp.Expression:
+    def compile_sequence_filter(self, node: SequenceFilter) -> exp.Expr:
         return self.behaviour.compile_sequence(node)
 
-    def compile_rfm_filter(self, node: RfmFilter) -> exp.Expression:
+    def compile_rfm_filter(self, node: RfmFilter) -> exp.Expr:
         return self.behaviour.compile_rfm(node)
 
-    def compile_near(self, node: Near) -> exp.Expression:
+    def compile_near(self, node: Near) -> exp.Expr:
         users = self.sources.users
         assert users is not None and users.lat is not None and users.lon is not None
         lat = self.rules.to_number(exp.column(users.lat, table=self.users_row))

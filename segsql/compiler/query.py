@@ -43,12 +43,12 @@ def source_table(name: str, dialect: str) -> exp.Table:
         raise ProjectError(f"bad table name {name!r} in sources.yml", hint="write [database.]schema.table") from None
 
 
-def _first(ids: list[exp.Expression]) -> exp.Expression:
+def _first(ids: list[exp.Expr]) -> exp.Expr:
     """The first non-NULL of the ids joined so far (a FULL JOIN leaves the others NULL)."""
     return ids[0].copy() if len(ids) == 1 else exp.func("COALESCE", *(i.copy() for i in ids))
 
 
-def _is_universe_id(node: exp.Expression) -> bool:
+def _is_universe_id(node: exp.Expr) -> bool:
     return isinstance(node, exp.Column) and node.name == ID_COLUMN and node.table == ID_ROW
 
 
@@ -151,7 +151,7 @@ class SegmentCompiler:
             visit(name)
         return out
 
-    def predicate(self, name: str) -> exp.Expression:
+    def predicate(self, name: str) -> exp.Expr:
         """The two-valued boolean of segment `name` on the current row."""
         seg = self.defs.segments[name]
         if seg.sql is not None:
@@ -160,7 +160,7 @@ class SegmentCompiler:
         compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour)
         return compiler.compile(seg.where)
 
-    def _flag(self, name: str) -> exp.Expression:
+    def _flag(self, name: str) -> exp.Expr:
         return exp.paren(self.predicate(name))
 
     def _sql_alias(self, name: str) -> str:
@@ -183,7 +183,7 @@ class SegmentCompiler:
             select = select.join(exp.to_table(alias), on=on, join_type="left")
         return select
 
-    def _joined_rows(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> tuple[exp.Select, exp.Expression]:
+    def _joined_rows(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> tuple[exp.Select, exp.Expr]:
         """The fused form's FROM: users FULL JOIN each shared scan FULL JOIN the other seen ids.
 
         The join is the universe itself (each part holds an id at most once, so the chain does
@@ -192,7 +192,7 @@ class SegmentCompiler:
         users: ~50 MiB more at peak). Returns the select and the expression of the user's id.
         """
         s = self.defs.sources
-        parts: list[tuple[exp.Expression, exp.Expression]] = []  # (a table expression, its id)
+        parts: list[tuple[exp.Expr, exp.Expr]] = []  # (a table expression, its id)
         if s.users is not None:
             ident = self.rules.to_text(exp.column(s.users.id))
             users = exp.select(exp.Star()).from_(source_table(s.users.table, self.dialect)).where(exp.NEQ(this=ident, expression=lit("")))

@@ -20,7 +20,7 @@ from segsql.project.loader import REF_PREFIX
 ID_COLUMN = "external_user_id"
 
 
-def _selects(query: exp.Expression) -> list[exp.Select]:
+def _selects(query: exp.Expr) -> list[exp.Select]:
     if isinstance(query, exp.Select):
         return [query]
     if isinstance(query, exp.SetOperation):

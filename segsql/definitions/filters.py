@@ -123,7 +123,7 @@ class CatalogCondition:
 
     catalog: str
     key: ValueRef
-    filters: tuple[Filter, ...]
+    filters: tuple[AttributeFilter, ...]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from segsql.definitions.segments import Segment
-from segsql.definitions.sources import Sources
+from segsql.definitions.sources import (
+    CatalogSource,
+    EventsSource,
+    PurchasesSource,
+    Sources,
+    UsersSource,
+)
 from segsql.errors import ProjectError
 from segsql.project.config import RESERVED_TABLE_PREFIXES, ProjectConfig
 
@@ -21,7 +27,7 @@ MAX_TABLE_NAME = 63
 
 def _source_tables(sources: Sources) -> dict[str, str]:
     """Unqualified, lower-cased source table names, each with what declares it."""
-    named = [("users", sources.users), ("events", sources.events), ("purchases", sources.purchases)]
+    named: list[tuple[str, UsersSource | EventsSource | PurchasesSource | CatalogSource | None]] = [("users", sources.users), ("events", sources.events), ("purchases", sources.purchases)]
     named += [(f"catalog {name}", cat) for name, cat in sources.catalogs.items()]
     return {src.table.split(".")[-1].strip('"').lower(): what for what, src in named if src is not None}
 

@@ -16,6 +16,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 DEFAULT_AS_OF = datetime(2026, 11, 22, 12, 0, 0)
 """The instant the demo data is generated "at" when no `as_of` is given (naive UTC)."""
@@ -37,7 +38,7 @@ class DemoTable:
 
     name: str
     columns: tuple[tuple[str, str], ...]
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
 
 
 USERS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -201,14 +202,14 @@ class _Generator:
         self.products: list[_Product] = []
         self.by_category: dict[str, list[_Product]] = {}
         self.expensive: list[_Product] = []
-        self.events: list[tuple] = []  # (seconds, external_id, name, platform, properties)
-        self.purchases: list[tuple] = []  # (seconds, external_id, product, price, qty, properties)
-        self.users: list[tuple] = []
-        self._json: dict[tuple, str] = {}
+        self.events: list[tuple[Any, ...]] = []  # (seconds, external_id, name, platform, properties)
+        self.purchases: list[tuple[Any, ...]] = []  # (seconds, external_id, product, price, qty, properties)
+        self.users: list[tuple[Any, ...]] = []
+        self._json: dict[tuple[Any, ...], str] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def js(self, key: tuple, value: object) -> str:
+    def js(self, key: tuple[Any, ...], value: object) -> str:
         """JSON text for `value`, cached under `key`: json.dumps is the slow part otherwise."""
         text = self._json.get(key)
         if text is None:
@@ -647,5 +648,5 @@ def generate_demo(
     ]
 
 
-def _first(row: tuple) -> int:
-    return row[0]
+def _first(row: tuple[Any, ...]) -> int:
+    return int(row[0])

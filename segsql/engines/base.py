@@ -69,7 +69,7 @@ class Adapter:
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
 
-    def sql(self, statement: exp.Expression | str) -> str:
+    def sql(self, statement: exp.Expr | str) -> str:
         return statement if isinstance(statement, str) else statement.sql(self.dialect)
 
     @contextlib.contextmanager
@@ -82,15 +82,15 @@ class Adapter:
         except Exception as err:
             raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
 
-    def execute(self, statement: exp.Expression | str) -> None:
+    def execute(self, statement: exp.Expr | str) -> None:
         text = self.sql(statement)
         with self._engine_errors():
             self._execute(text)
 
-    def fetch(self, statement: exp.Expression | str) -> list[tuple[Any, ...]]:
+    def fetch(self, statement: exp.Expr | str) -> list[tuple[Any, ...]]:
         return self.fetch_with_columns(statement)[1]
 
-    def fetch_with_columns(self, statement: exp.Expression | str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def fetch_with_columns(self, statement: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
         text = self.sql(statement)
         with self._engine_errors():
             return self._fetch(text)

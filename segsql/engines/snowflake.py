@@ -127,7 +127,7 @@ class SnowflakeAdapter(Adapter):
         for start in range(0, len(rows), _CHUNK):
             chunk = rows[start:start + _CHUNK]
             values = exp.values([tuple(_literal(v, t) for v, (_, t) in zip(row, columns, strict=True)) for row in chunk], alias="v", columns=[f"c{i}" for i in range(len(columns))])
-            projections = []
+            projections: list[exp.Expr] = []
             for i, (_, kind) in enumerate(columns):
                 col = exp.column(f"c{i}", table="v")
                 if kind in ("JSON", "VARCHAR[]"):
@@ -145,7 +145,7 @@ class SnowflakeAdapter(Adapter):
             raise EngineError(self.redact(str(err))) from None
 
 
-def _literal(value: Any, kind: str) -> exp.Expression:
+def _literal(value: Any, kind: str) -> exp.Expr:
     if value is None:
         return exp.null()
     if kind == "VARCHAR[]":

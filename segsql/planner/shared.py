@@ -19,7 +19,7 @@ class Scan:
 
     source: str
     alias: str
-    metrics: dict[str, tuple[str, exp.Expression]] = field(default_factory=dict)
+    metrics: dict[str, tuple[str, exp.Expr]] = field(default_factory=dict)
     #: union of the names every metric needs; None once any metric needs all rows
     names: set[str] | None = field(default_factory=set)
     #: earliest window start of all metrics; None once any metric is unbounded
@@ -33,7 +33,7 @@ class SharedSteps:
     scans: dict[str, Scan] = field(default_factory=dict)
     passes: dict[str, tuple[str, exp.Query]] = field(default_factory=dict)
 
-    def metric(self, source: str, aggregate: exp.Expression, names: tuple[str, ...] | None, start: dt.datetime | None) -> exp.Column:
+    def metric(self, source: str, aggregate: exp.Expr, names: tuple[str, ...] | None, start: dt.datetime | None) -> exp.Column:
         """Register an aggregate over `source`; identical aggregates share one column."""
         scan = self.scans.setdefault(source, Scan(source, f"__scan_{source}"))
         key = aggregate.sql()

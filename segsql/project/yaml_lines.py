@@ -63,7 +63,7 @@ def _remap(node: Any, lines: list[int], seen: set[int]) -> None:
 def node_line(node: Any) -> int | None:
     """1-based line where a mapping or sequence starts, if known."""
     if isinstance(node, CommentedMap | CommentedSeq):
-        return node.lc.line + 1
+        return int(node.lc.line) + 1
     return None
 
 
@@ -71,7 +71,7 @@ def key_line(mapping: Any, key: str) -> int | None:
     """1-based line of `key` inside `mapping`, falling back to the mapping's own line."""
     if isinstance(mapping, CommentedMap) and key in mapping:
         try:
-            return mapping.lc.key(key)[0] + 1
+            return int(mapping.lc.key(key)[0]) + 1
         except (KeyError, TypeError):
             pass
     return node_line(mapping)
@@ -81,7 +81,7 @@ def item_line(seq: Any, index: int) -> int | None:
     """1-based line of item `index` of a sequence, falling back to the sequence's line."""
     if isinstance(seq, CommentedSeq):
         try:
-            return seq.lc.item(index)[0] + 1
+            return int(seq.lc.item(index)[0]) + 1
         except (KeyError, TypeError, IndexError):
             pass
     return node_line(seq)

@@ -21,7 +21,7 @@ from segsql.run.state import CHANGES, COLUMNS, ENTERED_AT, SEGMENT_ID, SPLIT_GRO
 NEW, OLD = "n", "o"
 
 
-def split_group_sql(segment: Segment, dialect: str, external_id: exp.Expression) -> exp.Expression:
+def split_group_sql(segment: Segment, dialect: str, external_id: exp.Expr) -> exp.Expr:
     """SPEC 2: the bucket of md5(salt || id) picks the group; group i takes the next 100·p_i buckets."""
     assert segment.split is not None
     bucket = rules_for(dialect).bucket(external_id, segment.split.salt)
@@ -35,12 +35,12 @@ def split_group_sql(segment: Segment, dialect: str, external_id: exp.Expression)
 _VARCHAR = exp.DataType.Type.VARCHAR
 
 
-def _null_text() -> exp.Expression:
+def _null_text() -> exp.Expr:
     """CAST(NULL AS VARCHAR), built without parsing the type name."""
     return exp.cast(exp.null(), _VARCHAR)
 
 
-def _named(*values: exp.Expression) -> exp.Select:
+def _named(*values: exp.Expr) -> exp.Select:
     """SELECT of the count columns, named (some drivers drop unnamed duplicates).
 
     The values are fresh trees owned by the SELECT: built without copying or parsing (a run
@@ -75,12 +75,12 @@ class Membership:
     counts: Counts | None = None
 
     # -- pieces -----------------------------------------------------------------------------
-    def _group(self, external_id: exp.Expression) -> exp.Expression:
+    def _group(self, external_id: exp.Expr) -> exp.Expr:
         if self.segment.split is None:
             return _null_text()
         return split_group_sql(self.segment, self.dialect, external_id)
 
-    def _old_group(self) -> exp.Expression:
+    def _old_group(self) -> exp.Expr:
         return exp.column(SPLIT_GROUP, table=OLD) if self.old_has_group else _null_text()
 
     def new_rows(self) -> exp.Subquery:
@@ -93,20 +93,20 @@ class Membership:
         )
         return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(NEW)))
 
-    def _same_id(self) -> exp.Expression:
+    def _same_id(self) -> exp.Expr:
         return exp.column(SEGMENT_ID, table=OLD).eq(exp.column(SEGMENT_ID, table=NEW))
 
-    def _not_in_old(self) -> exp.Expression:
+    def _not_in_old(self) -> exp.Expr:
         old = exp.select(lit(1)).from_(self.table.as_(OLD)).where(self._same_id())
         return exp.not_(exp.Exists(this=old))
 
-    def _not_staged(self, external_id: exp.Expression) -> exp.Expression:
+    def _not_staged(self, external_id: exp.Expr) -> exp.Expr:
         """NOT EXISTS a new member with this id (read straight from the stage: no group needed)."""
         s = exp.column(SEGMENT_ID, table="s")
         staged = exp.select(lit(1)).from_(self.stage.as_("s")).where(exp.and_(exp.column(flag_name(self.segment.name), table="s"), s.eq(external_id)))
         return exp.not_(exp.Exists(this=staged))
 
-    def _regrouped(self) -> exp.Expression:
+    def _regrouped(self) -> exp.Expr:
         """True for a staying member whose group differs (NULL and '' alike, as before)."""
         return exp.func("COALESCE", self._old_group(), lit("")).neq(exp.func("COALESCE", exp.column(SPLIT_GROUP, table=NEW), lit("")))
 
@@ -121,16 +121,16 @@ class Membership:
             size = exp.Count(this=exp.Star())
             return _named(lit(index), size, size.copy(), lit(0), lit(0)).from_(self.new_rows(), copy=False)
 
-        def count_when(condition: exp.Expression) -> exp.Expression:
+        def count_when(condition: exp.Expr) -> exp.Expr:
             return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=lit(1))]))
 
-        def is_null(column: exp.Column) -> exp.Expression:
+        def is_null(column: exp.Column) -> exp.Expr:
             return exp.Is(this=exp.column(column.name, table=column.table), expression=exp.null())
 
-        def not_null(column: exp.Column) -> exp.Expression:
+        def not_null(column: exp.Column) -> exp.Expr:
             return exp.Not(this=is_null(column))
 
-        regrouped: exp.Expression = lit(0)
+        regrouped: exp.Expr = lit(0)
         if self.tracks_groups():
             regrouped = count_when(exp.and_(not_null(n_id), not_null(o_id), self._regrouped(), copy=False))
         select = _named(lit(index), exp.Count(this=n_id), count_when(is_null(o_id)), count_when(is_null(n_id)), regrouped)
@@ -159,11 +159,11 @@ class Membership:
         return exp.select(exp.column(SEGMENT_ID, table=NEW), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
 
     # -- the commit's DML ---------------------------------------------------------------------
-    def change_log(self, changes: exp.Table, run_id: str, as_of: exp.Expression) -> exp.Insert:
+    def change_log(self, changes: exp.Table, run_id: str, as_of: exp.Expr) -> exp.Insert:
         """INSERT INTO segsql_changes who entered and who exited; it must run before `apply()`."""
         counts = self.counts or Counts()
 
-        def logged(change: str, ident: exp.Expression, group: exp.Expression) -> exp.Select:
+        def logged(change: str, ident: exp.Expr, group: exp.Expr) -> exp.Select:
             return exp.select(lit(run_id), as_of.copy(), lit(self.segment.name), ident, lit(change), group)
 
         parts: list[exp.Select] = []
@@ -175,10 +175,10 @@ class Membership:
         query: exp.Query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
         return exp.insert(query, changes, columns=[c for c, _ in COLUMNS[CHANGES]])
 
-    def apply(self, as_of: exp.Expression) -> list[exp.Expression]:
+    def apply(self, as_of: exp.Expr) -> list[exp.Expr]:
         """DELETE who left, re-group who stays, INSERT who entered (entered_at = as_of); stayers keep their row."""
         counts = self.counts or Counts()
-        statements: list[exp.Expression] = []
+        statements: list[exp.Expr] = []
         if counts.exited:
             statements.append(exp.delete(self.table.copy(), where=self._not_staged(exp.column(SEGMENT_ID, table=self.table.name))))
         if counts.regrouped:

@@ -30,7 +30,13 @@ from segsql.compiler.dialects import lit, rules_for
 from segsql.compiler.query import source_table
 from segsql.definitions.dag import dependents
 from segsql.definitions.segments import Segment
-from segsql.definitions.sources import Sources
+from segsql.definitions.sources import (
+    CatalogSource,
+    EventsSource,
+    PurchasesSource,
+    Sources,
+    UsersSource,
+)
 from segsql.engines import Adapter, EngineError
 from segsql.errors import ProjectError, RunFailure
 from segsql.run import cdi
@@ -118,7 +124,7 @@ def source_types(sources: Sources, adapter: Adapter) -> ColumnTypes:
     It is also the check that every declared table can be read, so a wrong `table:` is one
     error at its line in sources.yml before anything is computed or written.
     """
-    declared = [s for s in (sources.users, sources.events, sources.purchases) if s is not None]
+    declared: list[UsersSource | EventsSource | PurchasesSource | CatalogSource] = [s for s in (sources.users, sources.events, sources.purchases) if s is not None]
     declared += list(sources.catalogs.values())
     found = {}
     for source in declared:
@@ -336,7 +342,7 @@ class Run:
     def _insert_values(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """One INSERT ... VALUES of every row (none: no statement)."""
 
-        def literal(value: Any) -> exp.Expression:
+        def literal(value: Any) -> exp.Expr:
             if isinstance(value, dt.datetime):
                 return self.rules.timestamp(value.replace(tzinfo=dt.UTC))
             return lit(value)
