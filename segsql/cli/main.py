@@ -81,14 +81,15 @@ def debug(fmt: str) -> None:
 @click.option("--demo", is_flag=True, required=True, help="Load the synthetic demo shop data.")
 @click.option("--users", default=5000, show_default=True, type=click.IntRange(1, 10_000_000), help="Number of users.")
 @click.option("--seed", "seed_", default=42, show_default=True, type=int, help="Random seed.")
+@click.option("--as-of", "as_of", help="The demo story ends at this instant (ISO 8601, UTC if no offset). Default: now, so a `run` right after it finds every demo segment non-empty.")
 @FORMAT
-def seed(demo: bool, users: int, seed_: int, fmt: str) -> None:
+def seed(demo: bool, users: int, seed_: int, as_of: str | None, fmt: str) -> None:
     """Load deterministic synthetic demo data into the target."""
     from segsql.demo.seed import seed_demo
 
-    session = _session(need_target=True)
+    session = _session(as_of, need_target=True)
     with session.connect() as adapter:
-        counts = seed_demo(adapter, users=users, seed=seed_)
+        counts = seed_demo(adapter, users=users, seed=seed_, as_of=session.as_of)
     if fmt == "json":
         output.print_json({"tables": counts})
     else:
