@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "demo": {"errors", "project", "definitions", "compiler", "planner", "engines", "run", "demo"},
     "cli": {"errors", "project", "definitions", "compiler", "planner", "engines", "run", "reports", "demo", "cli"},
 }
-DRIVERS = {"duckdb", "snowflake", "psycopg", "matplotlib", "plotly"}
+DRIVERS = {"duckdb", "snowflake", "psycopg", "matplotlib", "plotly", "altair", "vl_convert", "playwright"}
 
 
 def _layer(path: Path) -> str:
