@@ -107,6 +107,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 DAY = timedelta(days=1)
@@ -629,6 +630,31 @@ def attribute_leaf_strategy(
     return leaf
 
 
+def _holds(op: str, argument: Any, value: int) -> bool:
+    tests = {
+        "equals": lambda: value == argument, "not_equals": lambda: value != argument,
+        "in": lambda: value in argument, "not_in": lambda: value not in argument,
+        "gt": lambda: value > argument, "gte": lambda: value >= argument,
+        "lt": lambda: value < argument, "lte": lambda: value <= argument,
+        "between": lambda: argument[0] <= value <= argument[1],
+    }
+    return tests[op]()
+
+
+def satisfiable(comparison: dict, points: range | tuple[int, ...]) -> bool:
+    """Whether a whole number among `points` satisfies every operator of `comparison` (ANDed).
+
+    segsql rejects a count, score or bucket comparison nothing can satisfy (`count: {lt: 0}`),
+    so generated filters keep to satisfiable ones; `points` must hold every value where the
+    truth of a comparison over the domain can change."""
+    ops = {k: v for k, v in comparison.items() if k in NUMBER_COMPARISONS and k != "exists"}
+    return any(all(_holds(op, arg, v) for op, arg in ops.items()) for v in points)
+
+
+#: Where the truth of a bucket comparison over 0..9999 can change, for the pool below.
+_BUCKET_POINTS = (0, 1, 2, 998, 999, 1000, 1001, 2499, 2500, 2501, 4999, 5000, 5001, 9998, 9999)
+
+
 def random_bucket_leaf_strategy() -> st.SearchStrategy[dict]:
     bounds = (0, 1, 999, 1000, 2500, 5000, 9999, 10000)
     comparison = st.one_of(
@@ -637,7 +663,8 @@ def random_bucket_leaf_strategy() -> st.SearchStrategy[dict]:
         st.tuples(st.sampled_from(("in", "not_in")), _non_empty_list(bounds)),
         st.tuples(st.just("between"), _between(bounds)),
     )
-    return comparison.map(lambda pair: {"random_bucket": {pair[0]: pair[1]}})
+    return comparison.filter(lambda pair: satisfiable({pair[0]: pair[1]}, _BUCKET_POINTS)).map(
+        lambda pair: {"random_bucket": {pair[0]: pair[1]}})
 
 
 def near_leaf_strategy() -> st.SearchStrategy[dict]:
@@ -849,7 +876,7 @@ def time_comparison_strategy(as_of: datetime) -> st.SearchStrategy[dict]:
 def measure_strategy(kind: str, source: str, as_of: datetime) -> st.SearchStrategy[dict]:
     """The value of one measure key of an event (source "events") or purchase filter."""
     if kind == "count":
-        return number_comparison_strategy(COUNT_VALUES)
+        return number_comparison_strategy(COUNT_VALUES).filter(lambda cmp: satisfiable(cmp, range(0, 6)))
     if kind == "revenue":
         return number_comparison_strategy(REVENUE_VALUES)
     if kind in ("first", "last"):
@@ -859,7 +886,8 @@ def measure_strategy(kind: str, source: str, as_of: datetime) -> st.SearchStrate
             path, value_type = target
             head = {"property": path} if value_type is None else {"property": path,
                                                                   "type": value_type}
-            return number_comparison_strategy(COUNT_VALUES).map(lambda cmp: {**head, **cmp})
+            counts = number_comparison_strategy(COUNT_VALUES).filter(lambda cmp: satisfiable(cmp, range(0, 6)))
+            return counts.map(lambda cmp: {**head, **cmp})
 
         return st.sampled_from(DISTINCT[source]).flatmap(distinct)
     return st.tuples(st.sampled_from(AGGREGATED[source]),
@@ -938,7 +966,11 @@ def sequence_leaf_strategy(draw: st.DrawFn, as_of: datetime = DEFAULT_AS_OF) -> 
 
 @functools.cache
 def rfm_leaf_strategy(as_of: datetime = DEFAULT_AS_OF) -> st.SearchStrategy[dict]:
-    score = number_comparison_strategy(SCORE_VALUES)
+    def in_range(cmp: dict) -> bool:
+        values = [x for v in cmp.values() for x in (v if isinstance(v, list) else [v])]
+        return all(1 <= x <= 5 for x in values) and satisfiable(cmp, range(1, 6))
+
+    score = number_comparison_strategy(SCORE_VALUES).filter(in_range)  # scores are 1..5
     parts = st.fixed_dictionaries({}, optional={
         "recency": score, "frequency": score, "monetary": score,
         "within": window_strategy(as_of),
@@ -996,14 +1028,31 @@ def case_strategy(draw: st.DrawFn, max_depth: int = 3, behaviour: bool = False) 
     hold event, purchase, sequence and rfm leaves."""
     as_of = draw(st.sampled_from(AS_OF_POOL))
     zone = draw(st.sampled_from(TIMEZONES))
+    tree = draw(filter_strategy(as_of, max_depth, behaviour))
+    assume(all(since < until for since, until in _window_bounds(tree, ZoneInfo(zone))))
     return {
         "sources": copy.deepcopy(SOURCES),
         "tables": draw(tables_strategy(as_of, zone)),
         "as_of": as_of,
         "timezone": zone,
         "bucket_salt": draw(st.sampled_from(BUCKET_SALTS)),
-        "filter": draw(filter_strategy(as_of, max_depth, behaviour)),
+        "filter": tree,
     }
+
+
+def _window_bounds(tree: Any, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """(since, until) of every window with both bounds: segsql rejects an empty [since, until)."""
+    from tests.reference import filter_instant
+
+    found = []
+    if isinstance(tree, dict):
+        window = tree.get("within")
+        if isinstance(window, dict) and "since" in window and "until" in window:
+            found.append((filter_instant(window["since"], zone), filter_instant(window["until"], zone)))
+        children: list[Any] = list(tree.values())
+    else:
+        children = list(tree) if isinstance(tree, list) else []
+    return found + [b for child in children for b in _window_bounds(child, zone)]
 
 
 def behaviour_case_strategy(max_depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "segsql"
 
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
-    "project": {"errors"},
-    "definitions": {"errors", "project"},
-    "compiler": {"errors", "project", "definitions", "planner"},
-    "planner": {"errors", "project", "definitions"},
-    "engines": {"errors"},
-    "run": {"errors", "project", "definitions", "compiler", "planner", "engines", "run"},
-    "reports": {"errors", "project", "definitions", "compiler", "planner", "engines", "run", "reports"},
-    "demo": {"errors", "project", "definitions", "compiler", "planner", "engines", "run", "demo"},
-    "cli": {"errors", "project", "definitions", "compiler", "planner", "engines", "run", "reports", "demo", "cli"},
+    "util": set(),
+    "project": {"errors", "util"},
+    "definitions": {"errors", "util", "project"},
+    "compiler": {"errors", "util", "project", "definitions", "planner"},
+    "planner": {"errors", "util", "project", "definitions"},
+    "engines": {"errors", "util"},
+    "run": {"errors", "util", "project", "definitions", "compiler", "planner", "engines", "run"},
+    "reports": {"errors", "util", "project", "definitions", "compiler", "planner", "engines", "run", "reports"},
+    "demo": {"errors", "util", "project", "definitions", "compiler", "planner", "engines", "run", "demo"},
+    "cli": {"errors", "util", "project", "definitions", "compiler", "planner", "engines", "run", "reports", "demo", "cli"},
 }
 DRIVERS = {"duckdb", "snowflake", "psycopg", "matplotlib", "plotly", "altair", "vl_convert", "playwright"}
+
 
 
 def _layer(path: Path) -> str:
@@ -62,3 +65,13 @@ def test_drivers_are_imported_lazily_inside_functions() -> None:
         if top and module.split(".")[0] in DRIVERS
     ]
     assert not eager, "\n".join(eager)
+
+
+def test_util_imports_only_the_standard_library() -> None:
+    bad = [
+        f"{path.relative_to(PACKAGE)} imports {module}"
+        for path in (PACKAGE / "util").rglob("*.py")
+        for module, _ in _imports(path)
+        if module.split(".")[0] not in sys.stdlib_module_names and not module.startswith("segsql.util") and module != "__future__"
+    ]
+    assert not bad, "\n".join(bad)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import sys
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from segsql import __version__
-from segsql.errors import RunFailure, SegsqlError, UsageError, UserError
+from segsql.errors import Location, ProjectError, RunFailure, SegsqlError, UsageError, UserError
 from segsql.reports import output
 from segsql.run.session import Options, Session, open_session
+from segsql.util.words import plural
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
 SELECT = click.option("--select", "-s", "select", multiple=True, help="Names, tag:x, path:models/x, +name, name+, state:modified.")
 EXCLUDE = click.option("--exclude", "exclude", multiple=True, help="Same syntax as --select.")
 STATE = click.option("--state", type=click.Path(path_type=Path, file_okay=False), help="A previous target/ folder, for state:modified.")
+#: Exit code of a bug in segsql (SPEC 6): 0 ok, 1 a model/test/guard failed, 2 a user mistake.
+INTERNAL_ERROR = 3
 AS_OF = click.option("--as-of", "as_of", help="Evaluation instant (ISO 8601, UTC if no offset). Default: now.")
 
 
@@ -39,7 +45,8 @@ def _options() -> Options:
 
 
 def _session(as_of: str | None = None, need_target: bool = True) -> Session:
-    session = open_session(_options(), as_of, need_target)
+    """The project; a `--target` given on the command line is always checked against the profile."""
+    session = open_session(_options(), as_of, need_target or _options().target is not None)
     if session.project.target:
         output.hide(session.project.target.secrets)
     return session
@@ -114,18 +121,18 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
         names = _selected(session, select, exclude, state)
         dialects = list(COMPILE_DIALECTS) if dialect == "all" else [dialect]
         result = compile_project(session, names, dialects)
-    except UserError as err:
+    except ProjectError as err:  # a command-line mistake stays exit 2
         if check:
             raise RunFailure(err.render()) from None
         raise
     if fmt == "json":
         output.print_json({"files": [str(p) for p in result.files], "errors": result.errors})
     else:
-        output.print_text(f"compiled {len(names)} segments for {', '.join(dialects)}: {len(result.files)} files under {session.target_dir() / 'compiled'}")
+        output.print_text(f"compiled {plural(len(names), 'segment')} for {', '.join(dialects)}: {plural(len(result.files), 'file')} under {session.target_dir() / 'compiled'}")
         for error in result.errors:
             output.print_error(error)
     if result.errors:
-        raise RunFailure(f"{len(result.errors)} segment(s) failed to compile") if check else UsageError(result.errors[0])
+        raise RunFailure(f"{plural(len(result.errors), 'segment')} failed to compile") if check else UsageError(result.errors[0])
 
 
 @cli.command()
@@ -151,13 +158,13 @@ def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, sele
         output.print_json(result.as_dict())
     else:
         rows = [(s.name, s.table, s.size, s.entered, s.exited, s.status, f"{s.seconds:.2f}s") for s in result.segments]
-        title = f"run {result.run_id} as_of {session.project.as_of}: {result.cdi_rows} CDI rows" + (" (dry run: nothing written)" if dry_run else "")
+        title = f"run {result.run_id} as_of {session.project.as_of}: {plural(result.cdi_rows, 'CDI row')}" + (" (dry run: nothing written)" if dry_run else "")
         output.print_table(title, ["segment", "table", "size", "entered", "exited", "status", "time"], rows)
         for s in result.segments:
             if s.message:
                 output.print_error(f"{s.name}: {s.message}")
     if not result.ok:
-        raise RunFailure(f"{sum(s.status != 'success' for s in result.segments)} segment(s) failed")
+        raise RunFailure(f"{plural(sum(s.status != 'success' for s in result.segments), 'segment')} failed")
 
 
 @cli.command()
@@ -176,7 +183,7 @@ def show(name: str, limit: int, as_of: str | None, fmt: str) -> None:
     if fmt == "json":
         output.print_json(result.as_dict())
     else:
-        output.print_text(f"{name}: {result.size} members at {result.as_of}")
+        output.print_text(f"{name}: {plural(result.size, 'member')} at {result.as_of}")
         output.print_table(None, ["external_user_id"], [(m,) for m in result.members])
 
 
@@ -210,7 +217,9 @@ def ls_(select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, f
 
     try:
         session = _session(need_target=True)
-    except UsageError:  # no profiles.yml: list without a target schema
+    except UsageError:  # no profiles.yml: list without a target schema (a mistyped --target still fails)
+        if _options().target is not None:
+            raise
         session = _session(need_target=False)
     schema = session.project.target.schema if session.project.target else None
     rows = list_models(session.definitions, _selected(session, select, exclude, state), schema, session.dialect)
@@ -220,30 +229,53 @@ def ls_(select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, f
         output.print_table(None, ["name", "kind", "materialized", "tags", "depends on", "path"], [(r.name, r.kind, r.materialized, ", ".join(r.tags), ", ".join(r.depends_on), r.path) for r in rows])
 
 
+def _wants_json(args: list[str]) -> bool:
+    """`--format json` anywhere on the command line (read before click parses it: the error may be click's)."""
+    return "--format=json" in args or any(a == "--format" and b == "json" for a, b in itertools.pairwise(args))
+
+
+def _fail(message: str, code: int, as_json: bool, location: Location | None = None, stderr: str | None = None) -> NoReturn:
+    """Report an error on stderr and, with --format json, as one JSON object on stdout — unless
+    the command already wrote its JSON result there (stdout stays one parseable document)."""
+    output.print_error(stderr or message)
+    if as_json and not output.wrote_json():
+        output.print_json({"error": {"message": message, "file": location.file if location else None, "line": location.line if location else None, "exit_code": code}})
+    sys.exit(code)
+
+
+def _quiet_sqlglot() -> None:
+    """sqlglot logs its own warnings (`'NULLS LAST' translation not supported`); they are about
+    segsql's SQL, not the user's project, so they never reach the terminal."""
+    logger = logging.getLogger("sqlglot")
+    logger.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run click without its own exit handling, and map errors to exit codes."""
     args = sys.argv[1:] if argv is None else argv
     show_traceback = "--debug" in args
+    as_json = _wants_json(args)
     output.forget_secrets()
+    _quiet_sqlglot()
     try:
         cli.main(args=args, prog_name="segsql", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as err:  # pragma: no cover - click version specific
         output.print_text(str(err))
         sys.exit(2)
     except click.exceptions.UsageError as err:
-        output.print_error(err.format_message() + (f" (see `segsql {err.ctx.info_name} --help`)" if err.ctx else ""))
-        sys.exit(2)
+        _fail(err.format_message() + (f" (see `{err.ctx.command_path} --help`)" if err.ctx else ""), 2, as_json)
     except click.exceptions.Abort:
-        output.print_error("aborted")
-        sys.exit(1)
+        _fail("aborted", 1, as_json)
     except SegsqlError as err:
         if show_traceback:
             output.print_traceback(traceback.format_exc())
-        output.print_error(str(err))
-        sys.exit(err.exit_code)
+        if isinstance(err, UserError):
+            _fail(f"{err.message} — {err.hint}" if err.hint else err.message, err.exit_code, as_json, err.location, stderr=str(err))
+        _fail(str(err), err.exit_code, as_json)
     except Exception as err:
         if show_traceback:
             output.print_traceback(traceback.format_exc())
-        output.print_error(f"internal error: {type(err).__name__}: {err} (this is a bug in segsql; rerun with --debug for details)")
-        sys.exit(1)
+        _fail(f"internal error: {type(err).__name__}: {err} (this is a bug in segsql: rerun with --debug and report the output)", INTERNAL_ERROR, as_json)
     sys.exit(0)

@@ -57,6 +57,17 @@ class BigQueryRules(DialectRules):
             return exp.cast(fn("TIMESTAMP_MILLIS", exp.cast(value, exp.DataType.Type.BIGINT)), self.timestamp_type)
         return super().to_utc(value, unit)
 
+    def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
+        """BigQuery sorts NULLs first and its RANGE frames take no NULLS LAST (sqlglot would drop it
+        with a warning), so the order keeps BigQuery's own NULL placement and COUNT(value) counts
+        only non-NULL rows: for every non-NULL value, the rows <= it, exactly as on the other
+        dialects. (The values ranked — last purchase time, purchase count, revenue — are never NULL.)"""
+        return exp.Window(
+            this=exp.Count(this=value.copy()),
+            order=exp.Order(expressions=[exp.Ordered(this=value, nulls_first=True)]),
+            spec=exp.WindowSpec(kind="RANGE", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"),
+        )
+
     def _json(self, column: exp.Expr) -> exp.Expr:
         """A JSON column, a STRING holding JSON or a native ARRAY, as one JSON value.
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from segsql.definitions.segments import Segment
 from segsql.errors import ProjectError
+from segsql.util.suggest import suggest
 
 
 def check_references(segments: Mapping[str, Segment]) -> None:
@@ -16,7 +17,7 @@ def check_references(segments: Mapping[str, Segment]) -> None:
                 raise ProjectError(
                     f"segment {seg.name!r} references unknown segment {name!r}",
                     loc,
-                    f"define {name!r} or fix the name (known: {', '.join(sorted(segments)) or 'none'})",
+                    suggest(name, sorted(segments), what="segment"),
                 )
 
 

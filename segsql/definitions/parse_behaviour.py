@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from segsql.definitions.feasible import require_in_range, require_possible
 from segsql.definitions.filters import (
     BehaviourFilter,
     CatalogCondition,
@@ -25,22 +27,26 @@ from segsql.definitions.operators import (
     type_for_operator,
 )
 from segsql.definitions.reader import Node
+from segsql.util.suggest import suggest
 
 NUMBER_MEASURES = ("count", "sum", "avg", "min", "max", "count_distinct")
 TIME_MEASURES = ("first", "last")
 DURATION_UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 RFM_PARTS = ("recency", "frequency", "monetary")
+WINDOW_KEYS = ("last_days", "last_hours", "since", "until")
 
 
 def parse_window(node: Node, key: str, ctx: Any) -> Window:
     """`{last_days: N}`, `{last_hours: N}` or `{since: T1, until: T2}` (dates in the project zone)."""
     w = node.child(key, "window")
+    w.check_keys(WINDOW_KEYS)
     kinds = [k for k in ("last_days", "last_hours") if w.has(k)]
     if kinds:
-        w.check_keys([kinds[0]])
+        if len(w.data) > 1:
+            other = next(k for k in w.data if k != kinds[0])
+            raise w.fail(f"a window takes one of last_days, last_hours or since/until, not {kinds[0]} and {other}", f"drop `{other}`", str(other))
         amount = w.number(kinds[0], required=True, minimum=0)
         return Window(kinds[0], float(amount or 0))
-    w.check_keys(["since", "until"])
     if not w.has("since") and not w.has("until"):
         raise w.fail("a window needs last_days, last_hours, or since/until", "write within: {last_days: 30}")
     bounds = []
@@ -49,7 +55,14 @@ def parse_window(node: Node, key: str, ctx: Any) -> Window:
             bounds.append(parse_instant(w.raw(bound), ctx.timezone) if w.has(bound) else None)
         except OperatorValueError as err:
             raise w.fail(f"bad `{bound}`: {err}", "use a date or an ISO datetime", bound) from None
-    return Window("range", 0, bounds[0], bounds[1])
+    since, until = bounds
+    if since is not None and until is not None and since >= until:
+        raise w.fail(
+            f"the window [since, until) is empty: since {w.raw('since')} is not before until {w.raw('until')}",
+            "make `since` earlier than `until` (until is exclusive)",
+            "until",
+        )
+    return Window("range", 0, since, until)
 
 
 def parse_duration(node: Node, key: str) -> float:
@@ -67,7 +80,7 @@ def _infer_type(node: Node) -> str:
     explicit = node.string("type")
     if explicit is not None:
         if explicit not in OPERATORS:
-            raise node.fail(f"unknown type {explicit!r}", f"use one of: {', '.join(OPERATORS)}", "type")
+            raise node.fail(f"unknown type {explicit!r}", suggest(explicit, OPERATORS), "type")
         return explicit
     for op in (k for k in node.data if k in ALL_OPERATORS):
         implied = type_for_operator(op)
@@ -107,7 +120,7 @@ def parse_row_conditions(node: Node, key: str, source: Any, what: str, ctx: Any)
             name = cn.string("catalog", required=True) or ""
             catalog = ctx.sources.catalogs.get(name)
             if catalog is None:
-                raise cn.fail(f"unknown catalog {name!r}", f"declare it under catalogs: in models/sources.yml (known: {', '.join(ctx.sources.catalogs) or 'none'})", "catalog")
+                raise cn.fail(f"unknown catalog {name!r}", suggest(name, ctx.sources.catalogs, what="catalog declared under catalogs: in models/sources.yml"), "catalog")
             filters = parse_attribute_filters(cn, "where", catalog.attributes, ctx, f"catalog {name!r}") if cn.has("where") else ()
             out.append(CatalogCondition(name, _row_value(cn, source, "string", what), filters))
             continue
@@ -126,10 +139,15 @@ def _measures(node: Node, kind: str, source: Any, what: str, ctx: Any) -> list[M
     if kind in TIME_MEASURES:
         return [Measure(kind, c) for c in parse_conditions(m, "time", ctx, f"{kind} occurrence time", ())]
     if kind in ("count", "revenue"):
-        return [Measure(kind, c) for c in parse_conditions(m, "number", ctx, kind, ())]
+        conditions = parse_conditions(m, "number", ctx, kind, ())
+        if kind == "count":
+            require_possible(m, conditions, "a count", 0, math.inf)
+        return [Measure(kind, c) for c in conditions]
     value_type = (m.string("type", "string") or "string") if kind == "count_distinct" else "number"
     value = _row_value(m, source, value_type, what)
     conditions = parse_conditions(m, "number", ctx, f"{kind} of {value.name!r}", ("property", "column", "type"))
+    if kind == "count_distinct":
+        require_possible(Node({k: v for k, v in m.data.items() if k in ALL_OPERATORS}, m.loc, m.what), conditions, "a distinct count", 0, math.inf)
     return [Measure(kind, c, value) for c in conditions]
 
 
@@ -202,6 +220,11 @@ def parse_rfm(node: Node, ctx: Any) -> RfmFilter:
     node.check_keys(["rfm"])
     r = node.child("rfm", "rfm")
     r.check_keys([*RFM_PARTS, "within"])
-    parts = {p: parse_conditions(r.child(p, p), "number", ctx, f"{p} score", ()) if r.has(p) else () for p in RFM_PARTS}
+    parts: dict[str, tuple[Condition, ...]] = {}
+    for part in RFM_PARTS:
+        part_node = r.child(part, part) if r.has(part) else None
+        parts[part] = parse_conditions(part_node, "number", ctx, f"{part} score", ()) if part_node else ()
+        if part_node:
+            require_in_range(part_node, parts[part], f"{part} score", 1, 5)
     window = parse_window(r, "within", ctx) if r.has("within") else Window("last_days", 365)
     return RfmFilter(parts["recency"], parts["frequency"], parts["monetary"], window, node.loc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from segsql.definitions.feasible import require_possible
 from segsql.definitions.filters import (
     AllOf,
     AnyOf,
@@ -29,6 +30,7 @@ from segsql.definitions.parse_behaviour import parse_behaviour, parse_rfm, parse
 from segsql.definitions.reader import Node
 from segsql.definitions.sources import Column, Sources
 from segsql.errors import Location, ProjectError
+from segsql.util.suggest import closest, suggest
 
 FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "random_bucket", "near", "event", "purchase", "sequence", "rfm")
 PLANNED_KINDS = ("funnel",)
@@ -48,7 +50,7 @@ def parse_condition(node: Node, kind: str, ctx: FilterContext, subject: str, ext
     allowed = OPERATORS[kind]
     unknown = [k for k in node.data if k not in ALL_OPERATORS and k not in (*extra_keys, "or_missing")]
     if unknown:
-        raise node.fail(f"unknown key {unknown[0]!r} in {node.what}", f"use an operator for {kind}: {', '.join(allowed)}", unknown[0])
+        raise node.fail(f"unknown key {unknown[0]!r} in {node.what}", suggest(unknown[0], [*allowed, *extra_keys, "or_missing"]), unknown[0])
     if len(ops) != 1:
         found = f"{len(ops)} operators ({', '.join(ops)})" if ops else "no operator"
         raise node.fail(f"{subject} has {found}", f"give exactly one of: {', '.join(allowed)}")
@@ -97,11 +99,12 @@ def _attribute_ref(node: Node, attributes: dict[str, Column], owner: str) -> Val
     if rest and head in attributes and attributes[head].type == "object":
         kind = node.string("type", "string") or "string"
         if kind not in OPERATORS:
-            raise node.fail(f"unknown type {kind!r} for path {name!r}", f"use one of: {', '.join(OPERATORS)}", "type")
+            raise node.fail(f"unknown type {kind!r} for path {name!r}", suggest(kind, OPERATORS), "type")
         return ValueRef(name, attributes[head].column, kind, tuple(rest.split(".")))
-    known = ", ".join(sorted(attributes)) or "none declared"
     where = "users.attributes" if owner == "users" else f"the attributes of {owner}"
-    raise node.fail(f"unknown attribute {name!r}", f"declare it under {where} in models/sources.yml (known: {known})", "attribute")
+    close = closest(name, attributes)
+    hint = f"did you mean {close!r}? (or declare {name!r} under {where} in models/sources.yml)" if close else f"declare it under {where} in models/sources.yml ({suggest(name, sorted(attributes), what='attribute')})"
+    raise node.fail(f"unknown attribute {name!r}", hint, "attribute")
 
 
 def _attribute_filter(node: Node, attributes: dict[str, Column], owner: str, ctx: FilterContext) -> AttributeFilter:
@@ -130,7 +133,8 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
     node = Node(data, loc, "filter")
     kinds = [k for k in node.data if k in FILTER_KINDS or k in PLANNED_KINDS]
     if not kinds:
-        raise node.fail(f"a filter needs one of: {', '.join(FILTER_KINDS)}", "see the filter language in the README")
+        first = str(next(iter(node.data), ""))
+        raise node.fail(f"a filter needs one of: {', '.join(FILTER_KINDS)}", suggest(first, FILTER_KINDS) if first else "see the filter language in the README", first or None)
     kind = kinds[0]
     if kind in ("all", "any", "not"):
         node.check_keys([kind])
@@ -159,6 +163,7 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
         cond = parse_condition(inner, "number", ctx, "random_bucket", ())
         if cond.op not in NUMBER_COMPARISONS:
             raise inner.fail("random_bucket takes a number comparison", "write random_bucket: {lt: 1000}")
+        require_possible(inner, (cond,), "a bucket", 0, 9999)
         return RandomBucket(cond, node.loc)
     node.check_keys(["near"])
     inner = node.child("near", "near")

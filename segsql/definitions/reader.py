@@ -8,6 +8,7 @@ from typing import Any
 
 from segsql.errors import Location, ProjectError
 from segsql.project.yaml_lines import item_line, key_line, node_line, plain
+from segsql.util.suggest import suggest
 
 
 class Node:
@@ -30,7 +31,7 @@ class Node:
         allowed = list(allowed)
         for key in self.data:
             if key not in allowed:
-                raise self.fail(f"unknown key {key!r} in {self.what}", f"use one of: {', '.join(allowed)}", str(key))
+                raise self.fail(f"unknown key {key!r} in {self.what}", suggest(str(key), allowed), str(key))
 
     def has(self, key: str) -> bool:
         return key in self.data

@@ -13,6 +13,7 @@ from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.reader import Node
 from segsql.errors import Location
 from segsql.project.loader import REF_PREFIX
+from segsql.util.suggest import suggest
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MATERIALIZATIONS = ("table", "ephemeral")
@@ -110,7 +111,7 @@ def _guards(node: Node) -> Guards:
     g.check_keys([f.name for f in fields(Guards)])
     min_size, max_size = g.number("min_size", minimum=0), g.number("max_size", minimum=0)
     if min_size is not None and max_size is not None and min_size > max_size:
-        raise g.fail(f"min_size {min_size} is above max_size {max_size}", "make min_size <= max_size")
+        raise g.fail(f"min_size {min_size} is above max_size {max_size}", "make min_size <= max_size", "max_size")
     pct = g.number("max_change_pct", minimum=0)
     return Guards(int(min_size) if min_size is not None else None, int(max_size) if max_size is not None else None, float(pct) if pct is not None else None)
 
@@ -133,7 +134,7 @@ def _split(node: Node, name: str) -> Split | None:
         raise s.fail(f"split groups sum to {sum(p for _, p in groups):g}, not 100", "make the percentages add up to 100", "groups")
     holdout = s.string("holdout")
     if holdout is not None and holdout not in dict(groups):
-        raise s.fail(f"holdout {holdout!r} is not one of the groups", f"use one of: {', '.join(g for g, _ in groups)}", "holdout")
+        raise s.fail(f"holdout {holdout!r} is not one of the groups", suggest(holdout, [g for g, _ in groups]), "holdout")
     return Split(s.string("salt", name) or name, tuple(groups), holdout)
 
 
@@ -155,10 +156,10 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     node.what = f"segment {name!r}"
     materialized = node.string("materialized", "table") or "table"
     if materialized not in MATERIALIZATIONS:
-        raise node.fail(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, got {materialized!r}", "use table or ephemeral", "materialized")
+        raise node.fail(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, got {materialized!r}", suggest(materialized, MATERIALIZATIONS), "materialized")
     dialect = node.string("dialect")
     if dialect is not None and dialect not in DIALECTS:
-        raise node.fail(f"unknown dialect {dialect!r}", f"use one of: {', '.join(DIALECTS)}", "dialect")
+        raise node.fail(f"unknown dialect {dialect!r}", suggest(dialect, DIALECTS), "dialect")
     where = sql = None
     if node.has("where") and node.has("sql"):
         raise node.fail("a segment has either `where:` or `sql:`, not both", "keep one of them", "sql")

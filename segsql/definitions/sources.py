@@ -7,6 +7,7 @@ from typing import Any
 
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
+from segsql.util.suggest import suggest
 
 TYPES = ("string", "number", "boolean", "time", "array", "object")
 TIME_UNITS = ("epoch_seconds", "epoch_millis")
@@ -86,7 +87,7 @@ def _column(node: Node, key: str, default_type: str | None) -> Column:
     else:
         raise node.fail(f"column `{key}` must be a type or a mapping", "write `name: string` or `name: {column: col, type: string}`", key)
     if kind not in TYPES:
-        raise node.fail(f"unknown type {kind!r} for `{key}`", f"use one of: {', '.join(TYPES)}", key)
+        raise node.fail(f"unknown type {kind!r} for `{key}`", suggest(kind, TYPES), key)
     if unit is not None and (unit not in TIME_UNITS or kind != "time"):
         raise node.fail(f"`unit: {unit}` is only for time columns stored as numbers", f"use unit: {' or '.join(TIME_UNITS)} on a time column", key)
     return Column(column, kind, unit)

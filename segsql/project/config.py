@@ -16,6 +16,7 @@ from segsql.errors import Location, ProjectError, UsageError
 from segsql.project.targets import check_target, secret_values
 from segsql.project.templating import EnvVars
 from segsql.project.yaml_lines import key_line, plain
+from segsql.util.suggest import suggest
 
 PROJECT_FILE = "segsql_project.yml"
 PROFILES_FILE = "profiles.yml"
@@ -81,7 +82,7 @@ def _settings(data: dict[str, Any], key: str, allowed: tuple[str, ...], loc: Loc
     where = loc.at(key_line(data, key))
     _expect(isinstance(value, dict), f"`{key}` must be a mapping", where, f"write {key}: {example}")
     for sub in value:
-        _expect(sub in allowed, f"unknown key {sub!r} in `{key}`", loc.at(key_line(value, sub)), f"use one of {', '.join(allowed)}")
+        _expect(sub in allowed, f"unknown key {sub!r} in `{key}`", loc.at(key_line(value, sub)), suggest(str(sub), allowed))
     return value
 
 
@@ -108,7 +109,7 @@ def parse_project_config(data: Any, loc: Location, cli_vars: dict[str, Any]) -> 
             key in _PROJECT_KEYS,
             f"unknown key {key!r} in segsql_project.yml",
             loc.at(key_line(data, key)),
-            f"use one of {', '.join(sorted(_PROJECT_KEYS))}",
+            suggest(str(key), sorted(_PROJECT_KEYS)),
         )
     vars_ = data.get("vars") or {}
     _expect(isinstance(vars_, dict), "vars must be a mapping", loc.at(key_line(data, "vars")), "write vars: {name: value}")
@@ -206,12 +207,12 @@ def parse_target(data: Any, loc: Location, profile: str, target: str | None, env
     if name not in outputs:
         raise UsageError(
             f"target {name!r} not found in profile {profile!r}",
-            hint=f"use one of: {', '.join(map(str, outputs))}",
+            hint=suggest(str(name), map(str, outputs), what="target"),
         )
     tloc = loc.at(key_line(outputs, str(name)))
     _expect(isinstance(outputs[name], dict), f"target {name!r} must be a mapping", tloc, "add type: duckdb and its settings")
     settings, secrets = _render_settings(outputs, str(name), loc, env)
     kind = settings.get("type")
-    _expect(kind in ENGINE_TYPES, f"target {name!r} has type {kind!r}", tloc, f"use one of {', '.join(ENGINE_TYPES)}")
+    _expect(kind in ENGINE_TYPES, f"target {name!r} has type {kind!r}", tloc, suggest(str(kind), ENGINE_TYPES))
     check_target(str(kind), str(name), settings, outputs[name], loc)
     return Target(profile, str(name), str(kind), settings, secrets | secret_values(settings), tloc)

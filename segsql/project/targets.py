@@ -7,11 +7,11 @@ required one must be present — each mistake is one message at the key's line.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, NoReturn
 
 from segsql.errors import Location, ProjectError
 from segsql.project.yaml_lines import key_line
+from segsql.util.suggest import suggest
 
 TARGET_KEYS: dict[str, tuple[str, ...]] = {
     "duckdb": ("type", "path", "schema"),
@@ -48,8 +48,7 @@ def check_target(kind: str, name: str, settings: dict[str, Any], node: Any, loc:
     target_line = loc.at(key_line(node, "type"))
     for key in settings:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"use one of {', '.join(allowed)}"
+            hint = suggest(key, allowed)
             raise ProjectError(f"unknown key {key!r} in {kind} target {name!r}", loc.at(key_line(node, key)), hint)
     for key in REQUIRED[kind]:
         if not _set(settings, key):

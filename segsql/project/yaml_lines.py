@@ -10,10 +10,24 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 
 from segsql.errors import Location, ProjectError
 from segsql.project.line_map import line_map
+
+
+class _MarkedConstructor(RoundTripConstructor):
+    """Builds values as ruamel does, but a value it cannot build (an unquoted `1998-13-01`,
+    `!!int x`) fails at the node's line instead of as a bare ValueError with none."""
+
+    def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except MarkedYAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError) as err:
+            raise ConstructorError(None, None, f"cannot read the value {node.value!r}: {err}", node.start_mark) from None
 
 
 def parse_yaml(text: str, location: Location, source: str | None = None) -> Any:
@@ -23,6 +37,7 @@ def parse_yaml(text: str, location: Location, source: str | None = None) -> Any:
     the line the user wrote, so later errors point there too.
     """
     yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _MarkedConstructor
     lines = line_map(source, text) if source is not None else None
     try:
         data = yaml.load(text)
@@ -30,9 +45,8 @@ def parse_yaml(text: str, location: Location, source: str | None = None) -> Any:
         mark = err.problem_mark or err.context_mark
         line = _source_line(lines, mark.line) + 1 if mark is not None else None
         problem = err.problem or err.context or "invalid YAML"
-        raise ProjectError(
-            f"invalid YAML: {problem}", location.at(line), "fix the YAML syntax on that line"
-        ) from None
+        hint = "write a valid value (quote it if it is meant as text)" if problem.startswith("cannot read the value") else "fix the YAML syntax on that line"
+        raise ProjectError(f"invalid YAML: {problem}", location.at(line), hint) from None
     except Exception as err:  # ruamel raises a few unmarked errors (e.g. duplicate keys)
         raise ProjectError(f"invalid YAML: {err}", location, "fix the YAML syntax") from None
     if lines is not None and lines != list(range(len(lines))):

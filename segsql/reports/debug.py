@@ -25,6 +25,7 @@ from segsql.project.loader import load_target
 from segsql.project.targets import SECRET_KEYS
 from segsql.reports import output
 from segsql.run.session import Options, open_session
+from segsql.util.words import plural
 
 HIDDEN = "****"
 #: Distributions whose versions matter when reporting a problem (drivers only if installed).
@@ -155,7 +156,7 @@ def print_report(report: DebugReport) -> None:
     """The text form: the three checks, the target's settings (secrets hidden), versions."""
     p, t, c = report.project, report.profile, report.connection
     checks = [
-        ("project", _status(p.ok), p.error or f"{p.dir} ({p.name}, {p.segments} segments)"),
+        ("project", _status(p.ok), p.error or f"{p.dir} ({p.name}, {plural(p.segments or 0, 'segment')})"),
         ("profile", _status(t.ok), t.error or f"{t.file}: profile {t.name}, target {t.target} ({t.type})"),
         ("connection", _status(c.ok), c.error or (f"SELECT 1 in {c.seconds:.2f}s" if c.ok else "not tried: the profile is invalid")),
     ]

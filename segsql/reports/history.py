@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlglot import exp
 
@@ -23,6 +25,19 @@ class HistoryRow:
         return asdict(self)
 
 
+def iso(value: Any) -> str:
+    """segsql's state tables hold naive UTC timestamps; shown as ISO 8601 with `Z`, like `--as-of`."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+        return moment.isoformat(timespec="seconds") + "Z"
+    return "" if value is None else str(value)
+
+
 def segment_history(adapter: Adapter, name: str) -> list[HistoryRow]:
     """Every committed run of the segment, oldest first (empty before the first run)."""
     if not adapter.table_exists(HISTORY):
@@ -34,4 +49,4 @@ def segment_history(adapter: Adapter, name: str) -> list[HistoryRow]:
         .where(exp.column("segment", table="h").eq(exp.Literal.string(name)))
         .order_by("r.finished_at")
     )
-    return [HistoryRow(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in adapter.fetch(query)]
+    return [HistoryRow(str(r[0]), iso(r[1]), iso(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in adapter.fetch(query)]

@@ -13,6 +13,7 @@ from rich.table import Table
 
 _PIPE_WIDTH = 200  # rich assumes 80 columns when not on a terminal; logs and CI deserve full names
 _SECRETS: set[str] = set()
+_WROTE_JSON: list[bool] = [False]  # this command already printed a JSON document on stdout
 
 
 def hide(secrets: Iterable[str]) -> None:
@@ -26,6 +27,12 @@ def hide(secrets: Iterable[str]) -> None:
 def forget_secrets() -> None:
     """Start a command with no registered secrets (the CLI runs in-process in tests)."""
     _SECRETS.clear()
+    _WROTE_JSON[0] = False
+
+
+def wrote_json() -> bool:
+    """Whether this command printed its JSON result already (an error then goes to stderr only)."""
+    return _WROTE_JSON[0]
 
 
 def redact(text: str) -> str:
@@ -42,6 +49,7 @@ def _console(stderr: bool = False) -> Console:
 
 
 def print_json(data: Any) -> None:
+    _WROTE_JSON[0] = True
     sys.stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from segsql.definitions.project import NOT_YET_SUPPORTED
 from tests.conftest import run_cli, write_project
 
 SOURCES = """
@@ -17,6 +18,25 @@ users:
     age: number
     profile: object
 """
+
+BEHAVIOUR_SOURCES = SOURCES + """
+events:
+  table: main.events
+  user: external_id
+  name: event_name
+  time: occurred_at
+  properties: properties
+purchases:
+  table: main.purchases
+  user: external_id
+  time: purchased_at
+"""
+
+
+def _where(filter_yaml: str) -> dict[str, str]:
+    """A project with every source and one segment whose `where:` is `filter_yaml` (from line 4)."""
+    return {"models/sources.yml": BEHAVIOUR_SOURCES, "models/a.yml": "segments:\n  - name: a\n    where:\n" + filter_yaml}
+
 
 OK_SEGMENT = """
 segments:
@@ -96,6 +116,41 @@ BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
     ("source_table_four_parts", {"models/sources.yml": "users:\n  table: a.b.c.d\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:2", "[database.]schema.table"),
     ("sql_file_line_after_jinja_comment", {"models/s.sql": "{#\n  who: every user\n  owner: crm\n#}\nselect external_id\nfrom main.users\nwhere (\n"}, ["compile"], "models/s.sql:7", "does not parse"),
     ("sql_file_line_after_jinja_loop", {"models/s.sql": "select external_id from main.users\nwhere country in (\n{% for c in ['KR', 'JP', 'US'] %}\n  '{{ c }}',\n{% endfor %}\n  'GB')\nand (\n"}, ["compile"], "models/s.sql:7", "does not parse"),
+    # did you mean: the closest valid name first (issue 11, item 2)
+    ("window_key_typo", _where("      event: x\n      within: {last_day: 90}\n"), ["compile"], "models/a.yml:5", "did you mean 'last_days'?"),
+    ("operator_typo_suggested", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      equal: KR\n"}, ["compile"], "models/a.yml:5", "did you mean 'equals'?"),
+    ("segment_key_typo_suggested", {"models/a.yml": "segments:\n  - name: a\n    descripton: typo\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:3", "did you mean 'description'?"),
+    ("attribute_typo_suggested", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: contry\n      equals: KR\n"}, ["compile"], "models/a.yml:4", "did you mean 'country'?"),
+    ("segment_ref_typo_suggested", {"models/a.yml": OK_SEGMENT + "  - name: b\n    where:\n      segment: ok_segmnt\n"}, ["compile"], "models/a.yml:8", "did you mean 'ok_segment'?"),
+    ("filter_kind_typo", _where("      atribute: country\n      equals: KR\n"), ["compile"], "models/a.yml:4", "did you mean 'attribute'?"),
+    ("measure_key_typo", _where("      event: x\n      cout: {gte: 2}\n"), ["compile"], "models/a.yml:5", "did you mean 'count'?"),
+    ("source_type_typo", {"models/sources.yml": "users:\n  table: main.users\n  attributes:\n    country: strng\n", "models/a.yml": OK_SEGMENT}, ["compile"], "models/sources.yml:4", "did you mean 'string'?"),
+    ("project_key_typo", {"segsql_project.yml": "name: x\ntimezon: UTC\n", "models/a.yml": OK_SEGMENT}, ["compile"], "segsql_project.yml:2", "did you mean 'timezone'?"),
+    # every YAML value error names its line (item 3)
+    ("unquoted_invalid_date", _where("      event: x\n      within: {since: 1998-13-01}\n"), ["compile"], "models/a.yml:5", "month must be in 1..12"),
+    ("unquoted_invalid_datetime", _where("      attribute: country\n      equals: KR\n  - name: b\n    where:\n      event: x\n      within:\n        until: 2026-02-30T10:00:00Z\n"), ["compile"], "models/a.yml:10", "day is out of range"),
+    ("bad_yaml_tagged_value", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      gt: !!int lots\n"}, ["compile"], "models/a.yml:5", "invalid YAML"),
+    # contradictions are compile errors (item 4)
+    ("since_after_until", _where("      event: x\n      within: {since: 2026-03-01, until: 2026-02-01}\n"), ["compile"], "models/a.yml:5", "since 2026-03-01 is not before until 2026-02-01"),
+    ("since_equals_until", _where("      event: x\n      within:\n        since: '2026-03-01'\n        until: '2026-03-01'\n"), ["compile"], "models/a.yml:7", "window [since, until) is empty"),
+    ("window_two_kinds", _where("      event: x\n      within: {last_days: 3, since: 2026-03-01}\n"), ["compile"], "models/a.yml:5", "not last_days and since"),
+    ("count_lt_zero", _where("      event: x\n      count: {lt: 0}\n"), ["compile"], "models/a.yml:5", "can never be true: a count is a whole number >= 0"),
+    ("count_equals_negative", _where("      purchase: any\n      count: {equals: -1}\n"), ["compile"], "models/a.yml:5", "can never be true"),
+    ("count_gte_above_lt", _where("      event: x\n      count: {gte: 5, lt: 3}\n"), ["compile"], "models/a.yml:5", "can never be true"),
+    ("count_between_reversed", _where("      event: x\n      count: {between: [5, 2]}\n"), ["compile"], "models/a.yml:5", "low is above high"),
+    ("count_distinct_lte_negative", _where("      event: x\n      count_distinct: {property: sku, lte: -1}\n"), ["compile"], "models/a.yml:5", "a distinct count is a whole number >= 0"),
+    ("between_reversed", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: age\n      between: [40, 18]\n"}, ["compile"], "models/a.yml:5", "between [40, 18] is empty"),
+    ("rfm_threshold_above_5", _where("      rfm: {recency: {gte: 6}}\n"), ["compile"], "models/a.yml:4", "recency score threshold 6 is outside 1..5"),
+    ("rfm_threshold_zero", _where("      rfm:\n        monetary: {lt: 0}\n"), ["compile"], "models/a.yml:5", "monetary score threshold 0 is outside 1..5"),
+    ("rfm_impossible_inside_range", _where("      rfm:\n        frequency: {gt: 5}\n"), ["compile"], "models/a.yml:5", "can never be true"),
+    ("random_bucket_impossible", _where("      random_bucket: {gte: 10000}\n"), ["compile"], "models/a.yml:4", "a bucket is a whole number from 0 to 9999"),
+    ("guard_max_below_min", {"models/a.yml": "segments:\n  - name: a\n    guards:\n      min_size: 100\n      max_size: 10\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:5", "min_size 100 is above max_size 10"),
+    # unknown and not-yet-built top-level keys (item 5)
+    ("unknown_top_level_key", {"models/a.yml": OK_SEGMENT + "segmnets: []\n"}, ["compile"], "models/a.yml:6", "did you mean 'segments'?"),
+    *[
+        (f"{block}_not_supported_yet", {"models/a.yml": OK_SEGMENT + f"{block}:\n  - name: x\n"}, ["compile"], "models/a.yml:6", f"`{block}:` blocks are not supported yet")
+        for block in NOT_YET_SUPPORTED
+    ],
     ("or_missing_on_negative", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      not_equals: KR\n      or_missing: true\n"}, ["compile"], "models/a.yml:6", "or_missing"),
 ]
 

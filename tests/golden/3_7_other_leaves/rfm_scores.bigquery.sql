@@ -23,17 +23,17 @@ WITH __universe AS (
     external_user_id,
     FLOOR(
       (
-        5 * COUNT(*) OVER (ORDER BY last_at RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+        5 * COUNT(last_at) OVER (ORDER BY last_at RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
       ) / COUNT(*) OVER ()
     ) AS recency,
     FLOOR(
       (
-        5 * COUNT(*) OVER (ORDER BY purchases RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+        5 * COUNT(purchases) OVER (ORDER BY purchases RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
       ) / COUNT(*) OVER ()
     ) AS frequency,
     FLOOR(
       (
-        5 * COUNT(*) OVER (ORDER BY revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
+        5 * COUNT(revenue) OVER (ORDER BY revenue RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) + COUNT(*) OVER () - 1
       ) / COUNT(*) OVER ()
     ) AS monetary
   FROM (
