@@ -131,7 +131,7 @@ def test_a_literal_password_is_a_secret_too(connected) -> None:
 # (case, profile lines after `type: snowflake`, the line reported, words of the message)
 BROKEN = [
     ("misspelled_key", "account: a\nuser: u\npasword: x", 8, "unknown key 'pasword'"),
-    ("misspelled_key_hint", "account: a\nuser: u\npasword: x", 8, "did you mean `password`"),
+    ("misspelled_key_hint", "account: a\nuser: u\npasword: x", 8, "did you mean 'password'?"),
     ("unknown_key", "account: a\nuser: u\npassword: x\nclient_session_keep_alive: true", 9, "unknown key 'client_session_keep_alive'"),
     ("missing_account", "user: u\npassword: x", 5, "needs `account`"),
     ("missing_user", "account: a\npassword: x", 5, "needs `user`"),
