@@ -24,7 +24,6 @@ ALLOWED: dict[str, set[str]] = {
 DRIVERS = {"duckdb", "snowflake", "psycopg", "matplotlib", "plotly", "altair", "vl_convert", "playwright"}
 
 
-
 def _layer(path: Path) -> str:
     rel = path.relative_to(PACKAGE)
     return rel.parts[0] if len(rel.parts) > 1 else rel.stem
