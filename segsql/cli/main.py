@@ -58,6 +58,14 @@ def _selected(session: Session, select: tuple[str, ...], exclude: tuple[str, ...
     return run_select(session.definitions.segments, select, exclude, state)
 
 
+def _in_order(session: Session, words: tuple[str, ...]) -> list[str]:
+    """Segments named or selected (`tag:x` works too), in the order written: a report's columns."""
+    chosen = []
+    for word in words:
+        chosen += [n for n in _selected(session, (word,), (), None) if n not in chosen]
+    return chosen
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 def init(directory: Path) -> None:
@@ -204,6 +212,25 @@ def history(name: str, fmt: str) -> None:
         output.print_json({"segment": name, "runs": [r.as_dict() for r in rows]})
     else:
         output.print_table(f"history of {name}", ["as_of", "size", "entered", "exited", "run", "finished"], [(r.as_of, r.size, r.entered, r.exited, r.run_id, r.finished_at) for r in rows])
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--baseline", default="all", show_default=True, help="'all' (every user) or a segment to compare against.")
+@click.option("--within", "within", default=30, show_default=True, type=click.IntRange(1, 36_500), help="Window of the behaviour KPIs, in days.")
+@AS_OF
+@FORMAT
+def insights(names: tuple[str, ...], baseline: str, within: int, as_of: str | None, fmt: str) -> None:
+    """Segments side by side: size, share of baseline, purchasers, revenue, AOV, events, recency."""
+    from segsql.reports.insights import print_insights, segment_insights
+
+    session = _session(as_of)
+    with session.connect() as adapter:
+        result = segment_insights(session, adapter, _in_order(session, names), baseline, within)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        print_insights(result)
 
 
 @cli.command(name="ls")
