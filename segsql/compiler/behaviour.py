@@ -1,7 +1,8 @@
 """Behavioural leaves → SQL: occurrence predicates, shared aggregate scans, sequence and RFM passes.
 
-A leaf never scans a table itself: it registers the aggregates it needs with the
-`SharedSteps` of the query and compares the resulting per-user columns. Aggregates use
+A leaf never scans a table itself: the plan says which metric of which scan answers each
+of its measures (and which pass answers a sequence or RFM leaf), and the leaf compares
+that per-user column. Scans and passes are rendered from the plan's specs. Aggregates use
 `agg(CASE WHEN <occurrence> THEN value END)`, which engines evaluate faster than
 `agg(...) FILTER (WHERE ...)`, and skip missing values as the SPEC requires.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
@@ -19,16 +19,15 @@ from segsql.compiler.dialects import lit
 from segsql.definitions.filters import (
     BehaviourFilter,
     CatalogCondition,
-    Measure,
     RfmFilter,
     RowCondition,
     SequenceFilter,
     SequenceStep,
-    ValueRef,
     Window,
 )
 from segsql.definitions.sources import Sources
-from segsql.planner import SharedSteps
+from segsql.planner.plan import MetricSpec, Numbering, Plan, RfmPass, Scan, SequencePass
+from segsql.planner.windows import bounds
 
 ID_COLUMN = "external_user_id"
 SEQ_USER = "__uid"  # not external_user_id: the events table may already have that column
@@ -38,31 +37,15 @@ ZERO_WHEN_EMPTY = ("count", "sum", "count_distinct", "revenue")
 AGGREGATES = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "min": "MIN", "max": "MAX", "first": "MIN", "last": "MAX", "revenue": "SUM", "count_distinct": "COUNT"}
 
 
-def existence(measure: Measure) -> bool | None:
-    """True if `measure` only asks "at least one matching row", False if only "none", else None.
-
-    A count is a whole number ≥ 0, so `gte: 1`, `gt: 0` and `not_equals: 0` all mean "at least
-    one", and `equals: 0`, `lt: 1`, `lte: 0` all mean "none"."""
-    cond = measure.condition
-    if measure.kind != "count" or cond.or_missing or not isinstance(cond.value, int | float) or isinstance(cond.value, bool):
-        return None
-    v = cond.value
-    at_least_one = {"gte": 0 < v <= 1, "gt": 0 <= v < 1}.get(cond.op, False)
-    none = {"lt": 0 < v <= 1, "lte": 0 <= v < 1, "equals": v == 0}.get(cond.op, False)
-    if not (at_least_one or none):
-        return None
-    return at_least_one != cond.negated
-
-
 class BehaviourCompiler:
     """Compiles event, purchase, sequence and RFM leaves for one query."""
 
-    def __init__(self, conditions: ConditionCompiler, sources: Sources, timezone: str, steps: SharedSteps, dialect: str):
+    def __init__(self, conditions: ConditionCompiler, sources: Sources, timezone: str, plan: Plan, dialect: str):
         self.conditions = conditions
         self.rules = conditions.rules
         self.sources = sources
-        self.zone = ZoneInfo(timezone)
-        self.steps = steps
+        self.timezone = timezone
+        self.plan = plan
         self.dialect = dialect
         self.as_of = conditions.as_of
 
@@ -103,16 +86,7 @@ class BehaviourCompiler:
         )
 
     def bounds(self, window: Window | None) -> tuple[dt.datetime | None, dt.datetime | None]:
-        """[start, end) of a window in UTC; `end` None means up to as_of (inclusive)."""
-        if window is None:
-            return None, None
-        if window.kind == "last_days":
-            local_day = self.as_of.astimezone(self.zone).date() - dt.timedelta(days=int(window.amount))
-            start = dt.datetime(local_day.year, local_day.month, local_day.day, tzinfo=self.zone)
-            return start.astimezone(dt.UTC), None
-        if window.kind == "last_hours":
-            return self.as_of - dt.timedelta(hours=window.amount), None
-        return window.since, window.until
+        return bounds(window, self.as_of, self.timezone)
 
     def in_window(self, time: exp.Expr, window: Window | None) -> list[exp.Expr]:
         start, end = self.bounds(window)
@@ -150,21 +124,22 @@ class BehaviourCompiler:
         return exp.and_(*parts) if parts else exp.true()
 
     # -- event and purchase filters ----------------------------------------------------------------
-    def _aggregate(self, node: BehaviourFilter, kind: str, value_ref: ValueRef | None, window: Window | None) -> exp.Expr:
-        """`kind` over the rows of `node` inside `window` (`value_ref` is what sum, avg, ... read)."""
-        when = self.occurrence(node.source, node.names, node.where, window)
+    def aggregate(self, spec: MetricSpec) -> exp.Expr:
+        """`spec.kind` over the rows of `spec` (its value is what sum, avg, ... read)."""
+        when = self.occurrence(spec.source, spec.names, spec.where, spec.window)
+        kind = spec.kind
         if kind == "count":
             value: exp.Expr = lit(1)
         elif kind in ("first", "last"):
-            value = self.time(node.source)
+            value = self.time(spec.source)
         elif kind == "revenue":
             src = self.source("purchases")
             price = self.rules.to_number(exp.column(src.price, table=ROW))
             quantity = self.rules.to_number(exp.column(src.quantity, table=ROW)) if src.quantity else lit(1)
             value = exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))
         else:
-            assert value_ref is not None
-            value = self.conditions.value(value_ref, ROW, self.source(node.source).table).sql
+            assert spec.value is not None
+            value = self.conditions.value(spec.value, ROW, self.source(spec.source).table).sql
         if when == exp.true():  # every row of the scan counts: no CASE to evaluate per row
             if kind == "count":
                 return exp.Count(this=exp.Star())
@@ -176,14 +151,14 @@ class BehaviourCompiler:
         return exp.func(AGGREGATES[kind], case)
 
     def compile_behaviour(self, node: BehaviourFilter) -> exp.Expr:
-        start, end = self.bounds(node.window)
         tests = []
-        for measure in node.measures:
-            occurred = existence(measure) if end is None else None
-            if occurred is not None:
-                tests.append(self._occurred_since(node, start, occurred))
+        for index, measure in enumerate(node.measures):
+            ask = self.plan.ask(node, index)
+            scan, metric = self.plan.column(ask.spec)
+            column = exp.column(metric, table=scan)
+            if ask.latest is not None:
+                tests.append(self._occurred_since(column, ask.since, ask.latest))
                 continue
-            column = self.steps.metric(node.source, self._aggregate(node, measure.kind, measure.value, node.window), node.names, start)
             value: exp.Expr = column
             if measure.kind in ZERO_WHEN_EMPTY:
                 value = exp.Coalesce(this=column, expressions=[lit(0)])
@@ -191,13 +166,9 @@ class BehaviourCompiler:
             tests.append(self.conditions.condition(Typed(value, kind), measure.condition))
         return exp.and_(*tests)
 
-    def _occurred_since(self, node: BehaviourFilter, start: dt.datetime | None, occurred: bool) -> exp.Expr:
+    def _occurred_since(self, latest: exp.Expr, start: dt.datetime | None, occurred: bool) -> exp.Expr:
         """Did a matching row occur at or after `start` (up to as_of), or (occurred False) none?
-
-        Asked as "the latest matching row is at or after start": one MAX per kind of row, shared
-        by every window ending at as_of and by `last`, where a COUNT per window would each keep
-        its own state per user."""
-        latest = self.steps.metric(node.source, self._aggregate(node, "last", None, None), node.names, start)
+        `latest` is the latest matching row's time (the plan's latest-row rule)."""
         missing = exp.Is(this=latest, expression=exp.null())
         if start is None:
             return exp.not_(missing) if occurred else missing
@@ -205,30 +176,29 @@ class BehaviourCompiler:
         return two_valued(recent) if occurred else exp.or_(missing, exp.not_(recent))
 
     # -- scans ----------------------------------------------------------------------------------
-    def scan_query(self, source: str) -> exp.Select:
-        """One grouped pass over a source computing every registered aggregate."""
-        scan = self.steps.scans[source]
-        columns = [exp.alias_(aggregate, alias) for alias, aggregate in scan.metrics.values()]
+    def scan_query(self, scan: Scan) -> exp.Select:
+        """One grouped pass over a source computing every metric of the scan."""
+        columns = [exp.alias_(self.aggregate(m.spec), m.alias) for m in scan.metrics]
+        source = scan.source
         select = exp.select(exp.alias_(self.user(source), ID_COLUMN), *columns).from_(self.rows(source), copy=False)
-        return select.where(self.seen(source), *self._restriction(source), copy=False).group_by(self.user(source), copy=False)
+        return select.where(self.seen(source), *self._restriction(scan), copy=False).group_by(self.user(source), copy=False)
 
-    def _restriction(self, source: str) -> list[exp.Expr]:
+    def _restriction(self, scan: Scan) -> list[exp.Expr]:
         """What a scan reads of the seen rows: only its names, only since its earliest window start."""
-        scan = self.steps.scans[source]
-        parts = self._names(source, tuple(sorted(scan.names)), ROW) if scan.names is not None else []
+        parts = self._names(scan.source, scan.names, ROW) if scan.names is not None else []
         if scan.start is not None:
-            parts.append(exp.GTE(this=self.time(source), expression=self.rules.timestamp(scan.start)))
+            parts.append(exp.GTE(this=self.time(scan.source), expression=self.rules.timestamp(scan.start)))
         return parts
 
-    def skipped_ids(self, source: str) -> exp.Select | None:
+    def skipped_ids(self, scan: Scan) -> exp.Select | None:
         """Ids of the seen rows a scan does not read (other names, before its window), None if it reads all.
 
         With the scan's own ids they are every id seen in the source, so the universe needs no
         second aggregation over the whole table."""
-        restriction = self._restriction(source)
+        restriction = self._restriction(scan)
         if not restriction:
             return None
-        select = exp.select(exp.alias_(self.user(source), ID_COLUMN)).from_(self.rows(source)).where(self.seen(source))
+        select = exp.select(exp.alias_(self.user(scan.source), ID_COLUMN)).from_(self.rows(scan.source)).where(self.seen(scan.source))
         return select.where(exp.not_(two_valued(exp.and_(*restriction))))
 
     # -- sequences -------------------------------------------------------------------------------
@@ -240,21 +210,26 @@ class BehaviourCompiler:
         occurrence = self.occurrence("events", step.names, step.where, None)
         return exp.Subquery(this=select.where(occurrence), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
-    def compile_sequence(self, node: SequenceFilter) -> exp.Expr:
-        """True when a path of distinct rows t1 <= ... <= tk satisfies every limit (SPEC 3.6)."""
-        key = repr((node.steps, node.window, node.max_span_s, node.then_not, node.then_not_s))
-        src = self.source("events")
-        base = self.rows("events")
+    def numbering_query(self, numbering: Numbering) -> exp.Select:
+        """Every seen event with its user, time and a row number: the rows sequences join."""
+        src = self.source(numbering.source)
         order = [self.user("events"), self.time("events"), self.rules.to_text(exp.column(src.name, table=ROW))]
         if src.properties:
             order.append(self.rules.to_text(exp.column(src.properties, table=ROW)))
-        numbered = exp.select(
+        return exp.select(
             exp.Star(),
             exp.alias_(self.user("events"), SEQ_USER),
             exp.alias_(self.time("events"), "__t"),
             exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=o) for o in order])), "__rid"),
-        ).from_(base).where(self.seen("events"))
-        rows_alias = self.steps.shared_pass("rows:" + key, "seq_rows", numbered)
+        ).from_(self.rows("events")).where(self.seen("events"))
+
+    def compile_sequence(self, node: SequenceFilter) -> exp.Expr:
+        alias = self.plan.sequence_pass(node).alias
+        return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))
+
+    def sequence_query(self, sequence_pass: SequencePass) -> exp.Select:
+        """The ids with a path of distinct rows t1 <= ... <= tk satisfying every limit (SPEC 3.6)."""
+        node, rows_alias = sequence_pass.sequence, sequence_pass.numbering
         t = [exp.column("__t", table=f"s{i}") for i in range(len(node.steps))]
         select = exp.select(exp.alias_(exp.column(SEQ_USER, table="s0"), ID_COLUMN)).distinct().from_(self._step_rows(rows_alias, node.steps[0], "s0"))
         for i, step in enumerate(node.steps[1:], start=1):
@@ -283,8 +258,7 @@ class BehaviourCompiler:
             where.append(exp.not_(exp.Exists(this=later)))
         if where:
             select = select.where(exp.and_(*where))
-        alias = self.steps.shared_pass("seq:" + key, "seq", select)
-        return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))
+        return select
 
     # -- RFM ---------------------------------------------------------------------------------------
     def _score(self, value: str) -> exp.Expr:
@@ -294,7 +268,8 @@ class BehaviourCompiler:
         numerator = exp.paren(exp.Sub(this=exp.Add(this=exp.Mul(this=lit(5), expression=peers), expression=total), expression=lit(1)))
         return exp.Floor(this=exp.Div(this=numerator, expression=total.copy()))
 
-    def compile_rfm(self, node: RfmFilter) -> exp.Expr:
+    def rfm_query(self, rfm: RfmPass) -> exp.Select:
+        """Each purchaser's recency, frequency and monetary scores over the window (SPEC 3.7)."""
         src = self.source("purchases")
         price = self.rules.to_number(exp.column(src.price, table=ROW))
         quantity = self.rules.to_number(exp.column(src.quantity, table=ROW)) if src.quantity else lit(1)
@@ -306,16 +281,18 @@ class BehaviourCompiler:
                 exp.alias_(exp.Coalesce(this=exp.Sum(this=exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))), expressions=[lit(0)]), "revenue"),
             )
             .from_(self.rows("purchases"))
-            .where(exp.and_(self.seen("purchases"), *self.in_window(self.time("purchases"), node.window)))
+            .where(exp.and_(self.seen("purchases"), *self.in_window(self.time("purchases"), rfm.window)))
             .group_by(self.user("purchases"))
         )
-        scores = exp.select(
+        return exp.select(
             exp.column(ID_COLUMN),
             exp.alias_(self._score("last_at"), "recency"),
             exp.alias_(self._score("purchases"), "frequency"),
             exp.alias_(self._score("revenue"), "monetary"),
         ).from_(per_user.subquery("p"))
-        alias = self.steps.shared_pass("rfm:" + repr(node.window), "rfm", scores)
+
+    def compile_rfm(self, node: RfmFilter) -> exp.Expr:
+        alias = self.plan.rfm_pass(node.window).alias
         tests: list[exp.Expr] = [exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=alias), expression=exp.null()))]
         for part, conds in (("recency", node.recency), ("frequency", node.frequency), ("monetary", node.monetary)):
             tests += [self.conditions.condition(Typed(exp.column(part, table=alias), "number"), c) for c in conds]

@@ -1,9 +1,10 @@
-"""Build the SQL of one or many segments over the universe of users.
+"""Render a Plan as the SQL of one or many segments over the universe of users.
 
 Every segment is a boolean over one per-user row: the universe (SPEC "Words") left-joined
 to the users source and to the SQL segments it needs. A `segment:` reference to a
 filter segment is inlined as that segment's boolean, so many segments evaluate in one
-pass; a SQL segment is joined once as a membership flag.
+pass; a SQL segment is joined once as a membership flag. What is computed (scans, passes,
+the universe's form) was decided by the planner; this module only spells it out.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from segsql.compiler.sql_segments import parse_sql_segment, replace_refs
 from segsql.definitions.project import Definitions
 from segsql.definitions.sources import Column
 from segsql.errors import ProjectError
-from segsql.planner import SharedSteps
+from segsql.planner import Plan, plan_models, sql_flags_needed
+from segsql.planner.plan import Numbering, RfmPass, SequencePass
 
 UNIVERSE = "__universe"
 ID_ROW, USERS_ROW = "v", "u"
@@ -53,7 +55,7 @@ def _is_universe_id(node: exp.Expr) -> bool:
 
 
 class SegmentCompiler:
-    """Compiles the segments of a project for one dialect and one `as_of`."""
+    """Renders plans of a project's segments for one dialect and one `as_of`."""
 
     def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None):
         """`types`: what the engine reports about the source columns (a run knows; `compile` does not)."""
@@ -63,12 +65,44 @@ class SegmentCompiler:
         self.as_of = as_of
         self.conditions = ConditionCompiler(self.rules, as_of, types)
         self._sql_cache: dict[str, exp.Query] = {}
-        self._reset()
 
-    def _reset(self) -> None:
-        """Each top-level query gets its own shared steps, so a segment alone stays readable."""
-        self.steps = SharedSteps()
-        self.behaviour = BehaviourCompiler(self.conditions, self.defs.sources, self.defs.config.timezone, self.steps, self.dialect)
+    def members(self, name: str) -> exp.Select:
+        """SELECT the external ids of one segment's members (for compile, show, SQL refs)."""
+        return self.render(plan_models(self.defs, [name], self.as_of, "members"))
+
+    def flags(self, names: list[str]) -> exp.Select:
+        """One row per user in any of `names`, with one boolean column per segment: the fused form."""
+        return self.render(plan_models(self.defs, names, self.as_of, "flags"))
+
+    def render(self, plan: Plan) -> exp.Select:
+        return _Renderer(self, plan).query()
+
+    def sql_segment(self, name: str) -> exp.Query:
+        if name not in self._sql_cache:
+            self._sql_cache[name] = parse_sql_segment(self.defs.segments[name], self.dialect)
+        return self._sql_cache[name]
+
+
+class _Renderer:
+    """One plan's query: its CTEs are collected while the outer SELECT is built."""
+
+    def __init__(self, compiler: SegmentCompiler, plan: Plan):
+        self.compiler = compiler
+        self.plan = plan
+        self.defs = compiler.defs
+        self.dialect = compiler.dialect
+        self.rules = compiler.rules
+        self.as_of = compiler.as_of
+        self.conditions = compiler.conditions
+        self.behaviour = BehaviourCompiler(self.conditions, self.defs.sources, self.defs.config.timezone, plan, self.dialect)
+        self.ctes: dict[str, exp.Query] = {}
+
+    def query(self) -> exp.Select:
+        names = [node.name for node in self.plan.nodes]
+        if self.plan.form == "members":
+            (name,) = names
+            return self._with_ctes(self._members(name))
+        return self._with_ctes(self._flags(names))
 
     # -- the universe -----------------------------------------------------------------------
     def _ids_from(self, table: str, id_column: str, time: Column | None) -> exp.Select:
@@ -84,8 +118,7 @@ class SegmentCompiler:
         """Non-empty ids of users, plus ids in events and purchases seen at `as_of`.
 
         A source with a shared scan gives the scan's ids plus those of the seen rows the scan
-        skips, rather than a second distinct pass over all of its rows; call it after the
-        predicates have registered their scans."""
+        skips, rather than a second distinct pass over all of its rows."""
         s = self.defs.sources
         parts: list[exp.Select] = []
         if s.users:
@@ -110,47 +143,22 @@ class SegmentCompiler:
         for name, source in (("events", self.defs.sources.events), ("purchases", self.defs.sources.purchases)):
             if source is None:
                 continue
-            scan = self.steps.scans.get(name)
+            scan = self.plan.scan(name)
             if scan is None:
                 out.append((None, self._ids_from(source.table, source.user, source.time)))
             else:
-                out.append((scan.alias, self.behaviour.skipped_ids(name)))
+                out.append((scan.alias, self.behaviour.skipped_ids(scan)))
         return out
 
-    def _per_user_joins(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> list[str]:
+    def _per_user_joins(self, names: Iterable[str]) -> list[str]:
         """Aliases of the per-user passes (sequences, RFM) and SQL segments to LEFT JOIN by id."""
-        joined = [alias for alias, _ in self.steps.passes.values() if not alias.startswith("__seq_rows")]
-        for name in self.sql_joins_needed(names):
-            self._register_sql_cte(name, ctes)
+        joined = [p.alias for p in self.plan.passes if not isinstance(p, Numbering)]
+        for name in sql_flags_needed(self.defs.segments, names):
+            self._register_sql_cte(name)
             joined.append(self._sql_alias(name))
         return joined
 
     # -- segments as booleans -------------------------------------------------------------------
-    def sql_segment(self, name: str) -> exp.Query:
-        if name not in self._sql_cache:
-            self._sql_cache[name] = parse_sql_segment(self.defs.segments[name], self.dialect)
-        return self._sql_cache[name]
-
-    def sql_joins_needed(self, names: Iterable[str]) -> list[str]:
-        """SQL segments that must be joined as flags: selected ones and those reached by `segment:`."""
-        out: list[str] = []
-        seen: set[str] = set()
-
-        def visit(name: str) -> None:
-            if name in seen:
-                return
-            seen.add(name)
-            seg = self.defs.segments[name]
-            if seg.sql is not None:
-                out.append(name)
-                return
-            for dep in seg.dependencies():
-                visit(dep)
-
-        for name in names:
-            visit(name)
-        return out
-
     def predicate(self, name: str) -> exp.Expr:
         """The two-valued boolean of segment `name` on the current row."""
         seg = self.defs.segments[name]
@@ -167,23 +175,20 @@ class SegmentCompiler:
         return f"__sql_{name}"
 
     # -- whole queries --------------------------------------------------------------------------
-    def _rows(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> exp.Select:
-        """FROM the universe, joined to users, shared scans and passes, and SQL segments.
-
-        Call it after compiling the predicates: they register the scans and passes it joins.
-        """
+    def _rows(self, names: Iterable[str]) -> exp.Select:
+        """FROM the universe, joined to users, shared scans and passes, and SQL segments."""
         select = exp.select().from_(exp.alias_(exp.to_table(UNIVERSE), ID_ROW, table=True))
         users = self.defs.sources.users
         if users is not None:
             on = exp.EQ(this=self.rules.to_text(exp.column(users.id, table=USERS_ROW)), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.alias_(source_table(users.table, self.dialect), USERS_ROW, table=True), on=on, join_type="left")
-        joined = [scan.alias for scan in self.steps.scans.values()] + self._per_user_joins(names, ctes)
+        joined = [scan.alias for scan in self.plan.scans] + self._per_user_joins(names)
         for alias in joined:
             on = exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.to_table(alias), on=on, join_type="left")
         return select
 
-    def _joined_rows(self, names: Iterable[str], ctes: dict[str, exp.Query]) -> tuple[exp.Select, exp.Expr]:
+    def _joined_rows(self, names: Iterable[str]) -> tuple[exp.Select, exp.Expr]:
         """The fused form's FROM: users FULL JOIN each shared scan FULL JOIN the other seen ids.
 
         The join is the universe itself (each part holds an id at most once, so the chain does
@@ -205,7 +210,7 @@ class SegmentCompiler:
                 others.append(other_ids)
         if others:
             query: exp.Query = others[0].distinct() if len(others) == 1 else exp.union(*others, distinct=True)
-            ctes[OTHER_IDS] = query
+            self.ctes[OTHER_IDS] = query
             parts.append((exp.to_table(OTHER_IDS), exp.column(ID_COLUMN, table=OTHER_IDS)))
         select = exp.select().from_(parts[0][0])
         ids = [parts[0][1]]
@@ -213,66 +218,57 @@ class SegmentCompiler:
             select = select.join(table, on=exp.EQ(this=ident, expression=_first(ids)), join_type="full")
             ids.append(ident)
         user_id = _first(ids)
-        for alias in self._per_user_joins(names, ctes):
+        for alias in self._per_user_joins(names):
             select = select.join(exp.to_table(alias), on=exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=user_id.copy()), join_type="left")
         return select, user_id
 
-    def _register_sql_cte(self, name: str, ctes: dict[str, exp.Query]) -> None:
+    def _register_sql_cte(self, name: str) -> None:
         """A SQL segment as a CTE of distinct ids; CTEs cannot see the outer row, so no accidental correlation."""
         alias = self._sql_alias(name)
-        if alias in ctes:
+        if alias in self.ctes:
             return
-        query = replace_refs(self.sql_segment(name), lambda ref: self._members(ref, ctes))
+        query = replace_refs(self.compiler.sql_segment(name), self._members)
         ids = exp.select(exp.alias_(self.rules.to_text(exp.column(ID_COLUMN, table="q")), ID_COLUMN)).distinct()
         ids = ids.from_(exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier("q"))))
-        ctes[alias] = ids.where(exp.not_(exp.Is(this=exp.column(ID_COLUMN, table="q"), expression=exp.null())))
+        self.ctes[alias] = ids.where(exp.not_(exp.Is(this=exp.column(ID_COLUMN, table="q"), expression=exp.null())))
 
-    def _members(self, name: str, ctes: dict[str, exp.Query]) -> exp.Select:
+    def _members(self, name: str) -> exp.Select:
         predicate = self.predicate(name)
-        return self._rows([name], ctes).select(exp.column(ID_COLUMN, table=ID_ROW)).where(predicate)
+        return self._rows([name]).select(exp.column(ID_COLUMN, table=ID_ROW)).where(predicate)
 
-    def _with_ctes(self, select: exp.Select, ctes: dict[str, exp.Query]) -> exp.Select:
-        """Attach CTEs in dependency order: scans, the universe, shared passes, SQL segments.
+    def _pass_query(self, shared: Numbering | SequencePass | RfmPass) -> exp.Select:
+        if isinstance(shared, Numbering):
+            return self.behaviour.numbering_query(shared)
+        if isinstance(shared, SequencePass):
+            return self.behaviour.sequence_query(shared)
+        return self.behaviour.rfm_query(shared)
+
+    def _with_ctes(self, select: exp.Select) -> exp.Select:
+        """Attach CTEs in dependency order: numberings, scans, the universe, passes, SQL segments.
 
         In place (copy=False): copying the whole query once per CTE was most of compiling 50 segments."""
-        passes = list(self.steps.passes.values())
-        for alias, query in passes:
-            if alias.startswith("__seq_rows"):
-                select = select.with_(alias, as_=query, copy=False)
-        for source, scan in self.steps.scans.items():
-            select = select.with_(scan.alias, as_=self.behaviour.scan_query(source), copy=False)
-        if any(t.name == UNIVERSE for q in (select, *ctes.values()) for t in q.find_all(exp.Table)):
+        for shared in self.plan.passes:
+            if isinstance(shared, Numbering):
+                select = select.with_(shared.alias, as_=self._pass_query(shared), copy=False)
+        for scan in self.plan.scans:
+            select = select.with_(scan.alias, as_=self.behaviour.scan_query(scan), copy=False)
+        if any(t.name == UNIVERSE for q in (select, *self.ctes.values()) for t in q.find_all(exp.Table)):
             select = select.with_(UNIVERSE, as_=self.universe(), copy=False)
-        for alias, query in passes:
-            if not alias.startswith("__seq_rows"):
-                select = select.with_(alias, as_=query, copy=False)
-        for alias, query in ctes.items():
+        for shared in self.plan.passes:
+            if not isinstance(shared, Numbering):
+                select = select.with_(shared.alias, as_=self._pass_query(shared), copy=False)
+        for alias, query in self.ctes.items():
             select = select.with_(alias, as_=query, copy=False)
         return select
 
-    def members(self, name: str) -> exp.Select:
-        """SELECT the external ids of one segment's members (for compile, show, SQL refs)."""
-        self._reset()
-        ctes: dict[str, exp.Query] = {}
-        return self._with_ctes(self._members(name, ctes), ctes)
-
-    def flags(self, names: list[str]) -> exp.Select:
-        """One row per user in any of `names`, with one boolean column per segment: the fused form."""
-        self._reset()
-        ctes: dict[str, exp.Query] = {}
+    def _flags(self, names: list[str]) -> exp.Select:
         predicates = [exp.alias_(self.predicate(name), flag_name(name)) for name in names]
-        if self.steps.scans:
-            rows, user_id = self._joined_rows(names, ctes)
+        if self.plan.universe == "full_join":
+            rows, user_id = self._joined_rows(names)
             predicates = [p.transform(lambda node: user_id.copy() if _is_universe_id(node) else node, copy=False) for p in predicates]
         else:
-            rows, user_id = self._rows(names, ctes), exp.column(ID_COLUMN, table=ID_ROW)
+            rows, user_id = self._rows(names), exp.column(ID_COLUMN, table=ID_ROW)
         select = rows.select(exp.alias_(user_id, ID_COLUMN) if user_id.alias_or_name != ID_COLUMN else user_id, *predicates)
         any_flag = exp.or_(*(exp.column(flag_name(n), table="f") for n in names))
         # `select` and `any_flag` are this call's own trees: no copy of the whole fused query
-        outer = exp.select(exp.Star()).from_(select.subquery("f", copy=False), copy=False).where(any_flag, copy=False)
-        return self._with_ctes(outer, ctes)
-
-    def plan(self, names: list[str]) -> list[str]:
-        """What one fused query over `names` computes (for --dry-run and explain)."""
-        self.flags(names)
-        return self.steps.describe()
+        return exp.select(exp.Star()).from_(select.subquery("f", copy=False), copy=False).where(any_flag, copy=False)

@@ -1,8 +1,13 @@
-"""Typed filter nodes (SPEC section 3). Every node is frozen and carries its Location."""
+"""Typed filter nodes (SPEC section 3). Every node is frozen and carries its Location.
+
+A location is where a node was written, not what it means: it takes no part in equality,
+hashing or repr, so two leaves written alike on different lines are the same leaf to the
+planner (one shared measure) and to the membership hash (a comment line changes nothing).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from segsql.errors import Location
@@ -37,38 +42,38 @@ class ValueRef:
 @dataclass(frozen=True)
 class AllOf:
     children: tuple[Filter, ...]
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class AnyOf:
     children: tuple[Filter, ...]
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Not:
     child: Filter
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class AttributeFilter:
     value: ValueRef
     condition: Condition
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class SegmentRef:
     segment: str
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class RandomBucket:
     condition: Condition
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class Near:
     lat: float
     lon: float
     radius_km: float
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 
@@ -150,7 +155,7 @@ class BehaviourFilter:
     where: tuple[RowCondition | CatalogCondition, ...]
     window: Window | None
     measures: tuple[Measure, ...]
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ class SequenceFilter:
     max_span_s: float | None
     then_not: SequenceStep | None
     then_not_s: float | None
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -181,7 +186,7 @@ class RfmFilter:
     frequency: tuple[Condition, ...]
     monetary: tuple[Condition, ...]
     window: Window
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | RandomBucket | Near | BehaviourFilter | SequenceFilter | RfmFilter

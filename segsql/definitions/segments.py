@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from segsql.definitions.filters import Filter, SegmentRef, walk
+from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.reader import Node
 from segsql.errors import Location
@@ -31,9 +32,9 @@ class SqlBody:
 
     text: str
     dialect: str | None
-    location: Location
+    location: Location = field(compare=False, repr=False)
     #: for each line of `text`, its line in the file (Jinja in a `.sql` file may add or remove lines)
-    lines: tuple[int, ...] | None = None
+    lines: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
 
     def refs(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_REF_RE.findall(self.text)))
@@ -62,7 +63,7 @@ class Split:
 @dataclass(frozen=True)
 class Segment:
     name: str
-    location: Location
+    location: Location = field(compare=False, repr=False)
     description: str = ""
     tags: tuple[str, ...] = ()
     materialized: str = "table"
@@ -93,10 +94,10 @@ class Segment:
 
     def membership_hash(self) -> str:
         """Changes when membership may change; editing description or tags does not."""
-        return _hash([repr(self.where), self.sql.text if self.sql else None, self.sql.dialect if self.sql else None, repr(self.split)])
+        return _hash([meaning(self.where), meaning(self.sql), meaning(self.split)])
 
     def metadata_hash(self) -> str:
-        return _hash([self.description, self.tags, self.materialized, self.cdi, self.cdi_attribute, repr(self.guards)])
+        return _hash([self.description, self.tags, self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
 
 
 def _hash(parts: list[Any]) -> str:

@@ -1,4 +1,4 @@
-"""Fused evaluation: the number of scans does not grow with the number of segments."""
+"""Plans of whole projects: scans stay constant as segments are added; measures are shared."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import pytest
 from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
-from segsql.compiler.behaviour import existence
-from segsql.definitions.filters import Condition, Measure
+from segsql.planner import plan_models
 from segsql.run.session import Options, open_session
 from tests.conftest import write_project
 
@@ -43,14 +42,16 @@ def _table_reads(query: exp.Expression, table: str) -> int:
 def test_scans_of_events_stay_constant_as_segments_are_added(tmp_path: Path, count: int) -> None:
     root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": _segments(count)})
     session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
-    compiler = SegmentCompiler(session.definitions, "duckdb", session.as_of)
-    query = compiler.flags(sorted(session.definitions.segments))
+    names = sorted(session.definitions.segments)
+    plan = plan_models(session.definitions, names, session.as_of)
+    query = SegmentCompiler(session.definitions, "duckdb", session.as_of).render(plan)
     # one grouped scan for every behavioural measure, plus one read of the ids it skips (other
     # names, older rows) for the universe when the scan is limited; a source without a scan is
     # read once, for the universe
     assert _table_reads(query, "events") == 2
     assert _table_reads(query, "purchases") == (1 if count == 1 or count >= 5 else 2)
-    assert len(compiler.steps.scans["events"].metrics) <= count
+    scan = plan.scan("events")
+    assert scan is not None and len(scan.metrics) <= count
 
 
 def test_an_unlimited_scan_is_also_the_universe_of_its_source(tmp_path: Path) -> None:
@@ -77,11 +78,14 @@ segments:
 """
     root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": segments})
     session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
-    compiler = SegmentCompiler(session.definitions, "duckdb", session.as_of)
-    compiler.flags(["a", "b", "c"])
-    assert len(compiler.steps.scans["events"].metrics) == 1
-    plan = compiler.plan(["a", "b", "c"])
-    assert plan == ["scan events: 1 aggregates over app_open, since " + dt.datetime(2026, 11, 15, tzinfo=dt.UTC).isoformat()]
+    plan = plan_models(session.definitions, ["a", "b", "c"], session.as_of)
+    (scan,) = plan.scans
+    assert len(scan.metrics) == 1
+    assert scan.metrics[0].used_by == ("a", "b"), "c reads a and b through segment: references"
+    assert plan.describe()[:2] == [
+        "scan events: 1 aggregate over app_open, since " + dt.datetime(2026, 11, 15, tzinfo=dt.UTC).isoformat(),
+        "  m0 = count over app_open in the last days 7  — used by a, b",
+    ]
 
 
 def test_did_and_did_not_in_windows_ending_at_as_of_share_the_latest_occurrence(tmp_path: Path) -> None:
@@ -106,28 +110,28 @@ segments:
 """
     root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": segments})
     session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
-    compiler = SegmentCompiler(session.definitions, "duckdb", session.as_of)
-    compiler.flags(sorted(session.definitions.segments))
-    aggregates = [agg.sql() for _, agg in compiler.steps.scans["events"].metrics.values()]
-    assert sum(a.startswith("MAX(") for a in aggregates) == 1, aggregates
+    plan = plan_models(session.definitions, sorted(session.definitions.segments), session.as_of)
+    (scan,) = plan.scans
+    kinds = [m.spec.kind for m in scan.metrics]
+    assert kinds.count("last") == 1, kinds
     # the count of two or more, and the window that ends before as_of, keep their COUNTs
-    assert sum(a.startswith("COUNT(") for a in aggregates) == 2, aggregates
+    assert kinds.count("count") == 2, kinds
+    query = SegmentCompiler(session.definitions, "duckdb", session.as_of).render(plan)
+    scan_sql = next(cte.this for cte in query.args["with_"].expressions if cte.alias == "__scan_events")
+    assert sorted(e.this.key for e in scan_sql.expressions[1:]) == ["count", "count", "max"]
 
 
-@pytest.mark.parametrize(
-    ("op", "value", "negated", "expected"),
-    [
-        ("gte", 1, False, True), ("gt", 0, False, True), ("gt", 0.5, False, True), ("equals", 0, True, True),
-        ("equals", 0, False, False), ("lt", 1, False, False), ("lte", 0, False, False), ("gte", 1, True, False),
-        ("gte", 2, False, None), ("gte", 0, False, None), ("lt", 3, False, None), ("equals", 1, False, None),
-        ("between", (0, 0), False, None), ("gt", -1, False, None),
-    ],
-)
-def test_a_count_is_read_as_existence_only_when_it_asks_nothing_more(op: str, value: object, negated: bool, expected: bool | None) -> None:
-    assert existence(Measure("count", Condition(op, value, negated))) is expected
-
-
-def test_other_measures_are_never_read_as_existence() -> None:
-    assert existence(Measure("count_distinct", Condition("gte", 1))) is None
-    assert existence(Measure("sum", Condition("gte", 1))) is None
-    assert existence(Measure("count", Condition("gte", 1, or_missing=True))) is None
+def test_two_sequences_over_the_same_events_number_the_events_once(tmp_path: Path) -> None:
+    """One ROW_NUMBER pass over all events however many sequences read it (it was one per sequence)."""
+    segments = """
+segments:
+  - name: a
+    where: {sequence: [{event: product_viewed}, {event: app_open}], within: {last_days: 7}}
+  - name: b
+    where: {sequence: [{event: app_open}, {event: product_viewed}], within: {last_days: 30}}
+"""
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/s.yml": segments})
+    session = open_session(Options(root), "2026-11-22T12:00:00Z", need_target=False)
+    query = SegmentCompiler(session.definitions, "duckdb", session.as_of).flags(["a", "b"])
+    assert len(list(query.find_all(exp.RowNumber))) == 1
+    assert sum(1 for cte in query.args["with_"].expressions if cte.alias.startswith("__seq_") and not cte.alias.startswith("__seq_rows")) == 2

@@ -1,0 +1,147 @@
+"""The planner's rules: small pure functions Plan → Plan, applied in the order of `RULES`.
+
+Each rule does one rewrite (as sqlglot's optimizer passes do), so each is tested on a
+small plan and a new optimisation is one more function in the tuple. Every rule keeps
+the meaning of every leaf; only the amount of work changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+
+from segsql.definitions.filters import Measure, RfmFilter
+from segsql.planner.plan import (
+    Metric,
+    MetricSpec,
+    Numbering,
+    Plan,
+    RfmPass,
+    Scan,
+    SequencePass,
+    SharedPass,
+)
+from segsql.planner.windows import bounds
+
+Rule = Callable[[Plan, str], Plan]
+#: the per-source order of scans in a plan (and in its SQL)
+SOURCES = ("events", "purchases")
+
+
+def existence(measure: Measure) -> bool | None:
+    """True if `measure` only asks "at least one matching row", False if only "none", else None.
+
+    A count is a whole number ≥ 0, so `gte: 1`, `gt: 0` and `not_equals: 0` all mean "at least
+    one", and `equals: 0`, `lt: 1`, `lte: 0` all mean "none"."""
+    cond = measure.condition
+    if measure.kind != "count" or cond.or_missing or not isinstance(cond.value, int | float) or isinstance(cond.value, bool):
+        return None
+    v = cond.value
+    at_least_one = {"gte": 0 < v <= 1, "gt": 0 <= v < 1}.get(cond.op, False)
+    none = {"lt": 0 < v <= 1, "lte": 0 <= v < 1, "equals": v == 0}.get(cond.op, False)
+    if not (at_least_one or none):
+        return None
+    return at_least_one != cond.negated
+
+
+def latest_row_for_existence(plan: Plan, timezone: str) -> Plan:
+    """"At least one / none in a window ending at as_of" becomes "the latest matching row is at
+    or after the window's start": one MAX per kind of row, shared by every such window and by
+    `last`, where a COUNT per window would each keep its own state per user."""
+    asks = []
+    for ask in plan.asks:
+        occurred = existence(ask.leaf.measures[ask.index])
+        _, end = bounds(ask.spec.window, plan.as_of, timezone)
+        if occurred is not None and end is None:
+            ask = replace(ask, spec=replace(ask.spec, kind="last", window=None, value=None), latest=occurred)
+        asks.append(ask)
+    return replace(plan, asks=tuple(asks))
+
+
+def group_into_scans(plan: Plan, timezone: str) -> Plan:
+    """One grouped scan per source; equal specs (whoever asked) become one metric column."""
+    metrics: dict[str, dict[MetricSpec, list[str]]] = {}
+    for ask in plan.asks:
+        users = metrics.setdefault(ask.spec.source, {}).setdefault(ask.spec, [])
+        if ask.model not in users:
+            users.append(ask.model)
+    scans = tuple(
+        Scan(source, f"__scan_{source}", tuple(Metric(f"m{i}", spec, tuple(used)) for i, (spec, used) in enumerate(metrics[source].items())))
+        for source in sorted(metrics, key=SOURCES.index)
+    )
+    return replace(plan, scans=scans)
+
+
+def push_down_rows(plan: Plan, timezone: str) -> Plan:
+    """A scan reads only the names its metrics need, and only since the earliest start they need."""
+    scans = []
+    for scan in plan.scans:
+        asks = [a for a in plan.asks if a.spec.source == scan.source]
+        names: set[str] | None = set()
+        start: dt.datetime | None = dt.datetime.max.replace(tzinfo=dt.UTC)
+        for ask in asks:
+            names = None if names is None or ask.spec.names is None else names | set(ask.spec.names)
+            start = None if start is None or ask.since is None else min(start, ask.since)
+        scans.append(replace(scan, names=tuple(sorted(names)) if names is not None else None, start=start))
+    return replace(plan, scans=tuple(scans))
+
+
+def share_passes(plan: Plan, timezone: str) -> Plan:
+    """Sequences and RFM windows become per-user passes keyed by their meaning; every sequence
+    reads one numbering of the events (not one per sequence)."""
+    passes: list[SharedPass] = []
+    sequences: dict[object, int] = {}
+    rfms: dict[object, int] = {}
+    numbering: Numbering | None = None
+
+    def add(p: SharedPass) -> int:
+        passes.append(p)
+        return len(passes) - 1
+
+    for leaf, model in plan.pass_leaves:
+        if isinstance(leaf, RfmFilter):
+            if leaf.window in rfms:
+                old_rfm = passes[rfms[leaf.window]]
+                assert isinstance(old_rfm, RfmPass)
+                passes[rfms[leaf.window]] = replace(old_rfm, used_by=_with(old_rfm.used_by, model))
+            else:
+                rfms[leaf.window] = add(RfmPass(f"__rfm_{len(passes)}", leaf.window, (model,)))
+            continue
+        if numbering is None:
+            numbering = Numbering(f"__seq_rows_{len(passes)}")
+            add(numbering)
+        if leaf in sequences:
+            old = passes[sequences[leaf]]
+            assert isinstance(old, SequencePass)
+            passes[sequences[leaf]] = replace(old, used_by=_with(old.used_by, model))
+        else:
+            sequences[leaf] = add(SequencePass(f"__seq_{len(passes)}", leaf, numbering.alias, (model,)))
+    return replace(plan, passes=tuple(passes))
+
+
+def choose_universe(plan: Plan, timezone: str) -> Plan:
+    """The fused form joins users and the scans (each read once) when there are scans to join."""
+    return replace(plan, universe="full_join" if plan.form == "flags" and plan.scans else "union")
+
+
+def _with(models: tuple[str, ...], model: str) -> tuple[str, ...]:
+    return models if model in models else (*models, model)
+
+
+RULES: tuple[Rule, ...] = (
+    latest_row_for_existence,
+    group_into_scans,
+    push_down_rows,
+    share_passes,
+    choose_universe,
+)
+
+
+def optimize(plan: Plan, timezone: str, rules: tuple[Rule, ...] = RULES) -> Plan:
+    for rule in rules:
+        plan = rule(plan, timezone)
+    return plan
+
+
+__all__ = ["RULES", "existence", "optimize"]
