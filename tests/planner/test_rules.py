@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from segsql.definitions.filters import BehaviourFilter, Condition, Measure, RfmFilter, SequenceFilter, SequenceStep, Window
+from segsql.definitions.filters import (
+    BehaviourFilter,
+    Condition,
+    Measure,
+    RfmFilter,
+    SequenceFilter,
+    SequenceStep,
+    Window,
+)
 from segsql.errors import Location
 from segsql.planner.plan import Ask, MetricSpec, Numbering, Plan, RfmPass, SegmentNode, SequencePass
 from segsql.planner.rules import (
