@@ -110,7 +110,7 @@ def timed_adapter(db: str) -> Any:
 
 
 def work_segsql(args: argparse.Namespace) -> dict:
-    from segsql.run.materialize import run_segments
+    from segsql.run.materialize import run_models
     from segsql.run.session import Options, open_session
 
     runs: list[tuple[float, dict]] = []
@@ -121,11 +121,11 @@ def work_segsql(args: argparse.Namespace) -> dict:
         tick = time.perf_counter()
         session = open_session(Options(Path(args.project)), AS_OF_ISO, need_target=False)
         adapter = timed_adapter(args.db)
-        result = run_segments(session, adapter, sorted(session.definitions.segments))
+        result = run_models(session, adapter, sorted(session.definitions.segments))
         adapter.close()
         seconds = time.perf_counter() - tick
         if not result.ok:
-            raise SystemExit(f"segsql run failed: {sorted({s.message for s in result.segments})}")
+            raise SystemExit(f"segsql run failed: {sorted({s.message for s in result.models})}")
         breakdown = {f"{kind} x{adapter.counts[kind]}": secs for kind, secs in adapter.timings.items()}
         breakdown["Python (load project, compile, sqlglot) and the rest"] = seconds - sum(breakdown.values())
         runs.append((seconds, breakdown))
@@ -133,7 +133,7 @@ def work_segsql(args: argparse.Namespace) -> dict:
             peaks.append(peak_rss_mib())
     peaks.append(peak_rss_mib())
     out = _summary(runs, peaks)
-    out["sizes"] = {s.name: s.size for s in result.segments}
+    out["sizes"] = {s.name: s.size for s in result.models}
     return out
 
 

@@ -1,12 +1,17 @@
-"""The exception tree, in one place.
+"""The exception tree, in one place; each class carries its exit code.
 
 SegsqlError
-├── UserError          a mistake the user can fix; exit code 2
-│   ├── ProjectError   bad YAML/Jinja/definition, always with a Location
-│   └── UsageError     bad command-line option or value
-└── RunFailure         a model, test or guard failed; exit code 1
+├── UserError                 a mistake the user can fix; exit code 2
+│   ├── ProjectError          bad YAML/Jinja/definition, always with a Location
+│   └── UsageError            bad command-line option or value
+├── RunFailure                a model, test or guard failed; exit code 1 (may carry a Location)
+│   └── EngineError           the engine failed (message redacted of secrets)
+│       ├── ConnectionFailure the connection could not be opened or was lost: nothing is
+│       │                     retried model by model, the whole command stops
+│       └── StatementFailure  the engine rejected one statement: a run isolates the model
+└── InternalError             a bug in segsql (e.g. DDL sent inside a transaction); exit code 3
 
-Everything that is not a SegsqlError is a bug in segsql and may show a traceback.
+Any other exception is also a bug: the CLI reports it with exit code 3 and how to report it.
 """
 
 from __future__ import annotations
@@ -68,6 +73,29 @@ class UsageError(UserError):
 
 
 class RunFailure(SegsqlError):
-    """A model, unit test or guard failed (exit code 1); the message says which."""
+    """A model, unit test or guard failed (exit code 1); the message says which, `location` where."""
 
     exit_code = 1
+
+    def __init__(self, message: str, location: Location | None = None):
+        self.message = message
+        self.location = location
+        super().__init__(f"{location}: {message}" if location else message)
+
+
+class EngineError(RunFailure):
+    """The engine rejected a statement or the connection failed (message redacted)."""
+
+
+class ConnectionFailure(EngineError):
+    """No connection, or a connection lost mid-run: retrying the next model cannot help."""
+
+
+class StatementFailure(EngineError):
+    """The engine rejected one statement (a binder, type or runtime error in its SQL)."""
+
+
+class InternalError(SegsqlError):
+    """segsql broke one of its own rules (exit code 3): a bug to report, never the user's fault."""
+
+    exit_code = 3

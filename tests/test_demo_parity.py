@@ -9,7 +9,7 @@ import pytest
 from segsql.definitions.filters import AttributeFilter, walk
 from segsql.demo.seed import seed_demo
 from segsql.engines.base import Adapter
-from segsql.run.materialize import run_segments
+from segsql.run.materialize import run_models
 from segsql.run.session import Options, Session, open_session
 
 ROOT = Path(__file__).parent.parent
@@ -31,8 +31,8 @@ def session() -> Session:
 
 
 def _memberships(adapter: Adapter, session: Session, names: list[str]) -> dict[str, set[str]]:
-    result = run_segments(session, adapter, names)
-    assert result.ok, [s.message for s in result.segments if s.message]
+    result = run_models(session, adapter, names)
+    assert result.ok, [s.message for s in result.models if s.message]
     prefix = session.definitions.config.segment_prefix
     return {n: {str(r[0]) for r in adapter.fetch(f"SELECT external_user_id FROM {adapter.schema}.{prefix}{n}")} for n in names}
 

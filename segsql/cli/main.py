@@ -155,24 +155,28 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
 def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
     """Materialize the selected segments."""
     from segsql.run.artifacts import write_json
-    from segsql.run.materialize import run_segments
+    from segsql.run.materialize import run_models
 
     session = _session(as_of)
     names = _selected(session, select, exclude, state)
     with session.connect() as adapter, output.progress() as step:
-        result = run_segments(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
+        result = run_models(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
     write_json(session.target_dir() / "run_results.json", result.as_dict())
     if fmt == "json":
         output.print_json(result.as_dict())
     else:
-        rows = [(s.name, s.table, s.size, s.entered, s.exited, s.status, f"{s.seconds:.2f}s") for s in result.segments]
+        if dry_run and result.plan is not None:
+            output.print_text("plan:\n" + "\n".join(result.plan.describe()))
+        rows = [(m.name, m.kind, m.table, m.size, m.entered, m.exited, m.status) for m in result.models]
         title = f"run {result.run_id} as_of {session.project.as_of}: {plural(result.cdi_rows, 'CDI row')}" + (" (dry run: nothing written)" if dry_run else "")
-        output.print_table(title, ["segment", "table", "size", "entered", "exited", "status", "time"], rows)
-        for s in result.segments:
-            if s.message:
-                output.print_error(f"{s.name}: {s.message}")
+        output.print_table(title, ["model", "kind", "table", "size", "entered", "exited", "status"], rows)
+        if result.timings:
+            output.print_text(" · ".join(f"{step_name} {seconds:.2f}s" for step_name, seconds in result.timings.items()) + f" · total {result.seconds:.2f}s")
+        for m in result.models:
+            if m.message:
+                output.print_error(f"{m.name}: {m.message}")
     if not result.ok:
-        raise RunFailure(f"{plural(sum(s.status != 'success' for s in result.segments), 'segment')} failed")
+        raise RunFailure(f"{plural(sum(m.status != 'success' for m in result.models), 'model')} failed")
 
 
 @cli.command()

@@ -1,27 +1,44 @@
-"""The dependency graph between segments: unknown references, cycles, topological order."""
+"""The dependency graph between models of every kind: unknown references, cycles, order.
+
+Any definition with a name, a location and `dependencies()` is a node (a `Model`): a
+segment reads segments; a funnel, cohort or cluster model will read its audience segment.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
-from segsql.definitions.segments import Segment
-from segsql.errors import ProjectError
+from segsql.errors import Location, ProjectError
 from segsql.util.suggest import suggest
 
 
-def check_references(segments: Mapping[str, Segment]) -> None:
-    """Every `segment:` leaf and `ref()` must name a segment of the project."""
+class Model(Protocol):
+    """What the DAG needs of a definition of any kind."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def location(self) -> Location: ...
+    def dependencies(self) -> tuple[str, ...]: ...
+    def dependency_locations(self) -> list[tuple[str, Location]]: ...
+
+
+def check_references(segments: Mapping[str, Model]) -> None:
+    """Every `segment:` leaf, `ref()` and audience must name a model of the project."""
     for seg in segments.values():
         for name, loc in seg.dependency_locations():
             if name not in segments:
                 raise ProjectError(
-                    f"segment {seg.name!r} references unknown segment {name!r}",
+                    f"{seg.kind} {seg.name!r} references unknown segment {name!r}",
                     loc,
                     suggest(name, sorted(segments), what="segment"),
                 )
 
 
-def check_cycles(segments: Mapping[str, Segment]) -> None:
+def check_cycles(segments: Mapping[str, Model]) -> None:
     """A cycle is an error that names every segment on it."""
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
     stack: list[str] = []
@@ -33,7 +50,7 @@ def check_cycles(segments: Mapping[str, Segment]) -> None:
             if state.get(dep) == 1:
                 cycle = [*stack[stack.index(dep):], dep]
                 raise ProjectError(
-                    f"segments reference each other in a cycle: {' -> '.join(cycle)}",
+                    f"models reference each other in a cycle: {' -> '.join(cycle)}",
                     segments[name].location,
                     "remove one of the references",
                 )
@@ -47,7 +64,7 @@ def check_cycles(segments: Mapping[str, Segment]) -> None:
             visit(name)
 
 
-def topological_order(segments: Mapping[str, Segment], names: Iterable[str]) -> list[str]:
+def topological_order(segments: Mapping[str, Model], names: Iterable[str]) -> list[str]:
     """`names` and everything they depend on, dependencies first, ties by name."""
     order: list[str] = []
     seen: set[str] = set()
@@ -65,7 +82,7 @@ def topological_order(segments: Mapping[str, Segment], names: Iterable[str]) -> 
     return order
 
 
-def dependents(segments: Mapping[str, Segment], name: str) -> set[str]:
+def dependents(segments: Mapping[str, Model], name: str) -> set[str]:
     """Every segment that reads `name`, directly or through others."""
     out: set[str] = set()
     frontier = [name]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from segsql.definitions.dag import check_cycles, check_references
+from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.names import check_cdi_attributes, check_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
@@ -32,6 +33,11 @@ class Definitions:
     segments: dict[str, Segment]
     unit_tests: list[tuple[Any, Location]] = field(default_factory=list)
     funnels: list[tuple[Any, Location]] = field(default_factory=list)
+
+    @property
+    def models(self) -> Mapping[str, Model]:
+        """Every model of every kind by name (names are unique across kinds): the DAG's nodes."""
+        return self.segments
 
 
 def build_definitions(project: LoadedProject) -> Definitions:

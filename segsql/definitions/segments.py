@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from segsql.definitions.filters import Filter, SegmentRef, walk
 from segsql.definitions.meaning import meaning
@@ -62,6 +62,8 @@ class Split:
 
 @dataclass(frozen=True)
 class Segment:
+    kind: ClassVar[str] = "segment"
+
     name: str
     location: Location = field(compare=False, repr=False)
     description: str = ""

@@ -12,7 +12,16 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.errors import RunFailure, UsageError
+from segsql.errors import (
+    ConnectionFailure,
+    EngineError,
+    InternalError,
+    StatementFailure,
+    UsageError,
+)
+
+#: Statements that change the schema: Snowflake commits them implicitly, so never inside a transaction.
+DDL = (exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
 
 
 def redact(text: str, secrets: frozenset[str]) -> str:
@@ -20,10 +29,6 @@ def redact(text: str, secrets: frozenset[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "****")
     return text
-
-
-class EngineError(RunFailure):
-    """The engine rejected a statement or the connection failed (message redacted)."""
 
 
 class Adapter:
@@ -36,6 +41,7 @@ class Adapter:
     def __init__(self, schema: str | None, secrets: frozenset[str] = frozenset()):
         self.schema = schema
         self.secrets = secrets
+        self.in_transaction = False
 
     # -- to implement ---------------------------------------------------------------------
     def _execute(self, sql: str) -> None:
@@ -56,6 +62,10 @@ class Adapter:
     def close(self) -> None:
         raise NotImplementedError
 
+    def _connection_lost(self, err: Exception) -> bool:
+        """Did `err` break the connection (rather than reject one statement)? Override per driver."""
+        return False
+
     # -- shared ---------------------------------------------------------------------------
     def _begin(self) -> None:  # the same statements on every engine so far; override if not
         self._execute("BEGIN")
@@ -74,15 +84,18 @@ class Adapter:
 
     @contextlib.contextmanager
     def _engine_errors(self) -> Iterator[None]:
-        """Any driver exception becomes an EngineError with the target's secrets redacted."""
+        """Any driver exception becomes a redacted ConnectionFailure or StatementFailure."""
         try:
             yield
         except EngineError:
             raise
         except Exception as err:
-            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
+            kind = ConnectionFailure if self._connection_lost(err) else StatementFailure
+            raise kind(self.redact(f"{type(err).__name__}: {err}")) from None
 
     def execute(self, statement: exp.Expr | str) -> None:
+        if self.in_transaction and _is_ddl(statement):
+            raise InternalError(f"DDL inside a transaction ({self.sql(statement)[:60]}…): Snowflake would commit it implicitly")
         text = self.sql(statement)
         with self._engine_errors():
             self._execute(text)
@@ -103,14 +116,17 @@ class Adapter:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """One transaction: commit on success, roll back on any exception."""
+        """One transaction of DML only: commit on success, roll back on any exception."""
         self._begin()
+        self.in_transaction = True
         try:
             yield
         except BaseException:
+            self.in_transaction = False
             with contextlib.suppress(Exception):
                 self._rollback()
             raise
+        self.in_transaction = False
         self._commit()
 
     def table(self, name: str) -> exp.Table:
@@ -142,6 +158,12 @@ class Adapter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_ddl(statement: exp.Expr | str) -> bool:
+    if isinstance(statement, str):
+        return statement.lstrip().split(None, 1)[0].upper() in ("CREATE", "DROP", "ALTER", "TRUNCATE") if statement.strip() else False
+    return isinstance(statement, DDL)
 
 
 def connect(target: Any, project_root: Any = None, run_id: str | None = None) -> Adapter:

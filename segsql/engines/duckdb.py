@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.engines.base import Adapter, EngineError, redact
-from segsql.errors import ProjectError
+from segsql.engines.base import Adapter, redact
+from segsql.errors import ConnectionFailure, ProjectError
 
 _DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
 
@@ -35,7 +35,7 @@ class DuckDBAdapter(Adapter):
         try:
             self.conn = duckdb.connect(path)
         except duckdb.Error as err:
-            raise EngineError(self.redact(f"cannot open DuckDB database {path!r}: {err}")) from None
+            raise ConnectionFailure(self.redact(f"cannot open DuckDB database {path!r}: {err}")) from None
         self.conn.execute("SET TimeZone = 'UTC'")
         if schema and schema != "main":
             self.conn.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True).sql("duckdb"))
@@ -83,3 +83,8 @@ class DuckDBAdapter(Adapter):
 
     def close(self) -> None:
         self.conn.close()
+
+    def _connection_lost(self, err: Exception) -> bool:
+        import duckdb
+
+        return isinstance(err, duckdb.ConnectionException)

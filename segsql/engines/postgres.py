@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.engines.base import Adapter, EngineError, redact
-from segsql.errors import UsageError
+from segsql.engines.base import Adapter, redact
+from segsql.errors import ConnectionFailure, StatementFailure, UsageError
 
 _PG_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSONB", "VARCHAR[]": "JSONB"}
 _CONNECT_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "connect_timeout", "application_name")
@@ -72,7 +72,7 @@ class PostgresAdapter(Adapter):
             conn = psycopg.connect(autocommit=True, **kwargs)
         except Exception as err:
             message = f"cannot connect to PostgreSQL at {settings.get('host')!r}:{settings.get('port', 5432)} database {settings.get('dbname')!r}: {err}"
-            raise EngineError(redact(message, frozen)) from None
+            raise ConnectionFailure(redact(message, frozen)) from None
         _text_json(conn)
         try:
             return cls(conn, target.schema or "public", frozen)
@@ -114,13 +114,17 @@ class PostgresAdapter(Adapter):
                 for row in rows:
                     copy.write_row(tuple(_copy_value(v, t) for v, (_, t) in zip(row, columns, strict=True)))
         except Exception as err:
-            raise EngineError(self.redact(f"{type(err).__name__}: {err}")) from None
+            kind = ConnectionFailure if self._connection_lost(err) else StatementFailure
+            raise kind(self.redact(f"{type(err).__name__}: {err}")) from None
 
     def close(self) -> None:
         try:
             self.conn.close()
         except Exception as err:  # closing a broken connection must not hide the real error
-            raise EngineError(self.redact(str(err))) from None
+            raise ConnectionFailure(self.redact(str(err))) from None
+
+    def _connection_lost(self, err: Exception) -> bool:
+        return bool(self.conn.broken or self.conn.closed)
 
 
 def _text_json(conn: Any) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 from sqlglot import exp
 
 from segsql import __version__
-from segsql.engines.base import Adapter, EngineError, redact
-from segsql.errors import ProjectError, UsageError
+from segsql.engines.base import Adapter, redact
+from segsql.errors import ConnectionFailure, ProjectError, UsageError
 
 _SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
 #: Profile settings passed to `connect` under the same name (the rest are translated below).
@@ -99,7 +99,7 @@ class SnowflakeAdapter(Adapter):
             conn = snowflake.connector.connect(**kwargs)
         except Exception as err:
             message = f"cannot connect to Snowflake account {target.settings.get('account')!r}: {err}"
-            raise EngineError(redact(message, secrets)) from None
+            raise ConnectionFailure(redact(message, secrets)) from None
         return cls(conn, target.schema, secrets)
 
     def _execute(self, sql: str) -> None:
@@ -142,7 +142,10 @@ class SnowflakeAdapter(Adapter):
         try:
             self.conn.close()
         except Exception as err:  # closing a broken connection must not hide the real error
-            raise EngineError(self.redact(str(err))) from None
+            raise ConnectionFailure(self.redact(str(err))) from None
+
+    def _connection_lost(self, err: Exception) -> bool:
+        return bool(self.conn.is_closed())
 
 
 def _literal(value: Any, kind: str) -> exp.Expr:

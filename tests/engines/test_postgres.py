@@ -19,8 +19,8 @@ from hypothesis import given
 from sqlglot import exp
 
 from segsql.compiler.dialects import PostgresRules
-from segsql.engines.base import Adapter, EngineError, connect
-from segsql.errors import ProjectError
+from segsql.engines.base import Adapter, connect
+from segsql.errors import EngineError, ProjectError
 from tests import strategies
 from tests import test_demo_parity as demo
 from tests import test_semantics_property as sem

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from segsql.engines.base import Adapter
-from segsql.run import materialize
 from segsql.run.cdi import MAX_KEYS, build_rows, chunk, stamps
-from segsql.run.materialize import RunResult, run_segments
+from segsql.run.materialize import RunResult, run_models
 from segsql.run.session import Options, open_session
+from segsql.run.strategies import segments as segment_strategy
 from tests.conftest import write_project
 
 FILES = {
@@ -69,7 +69,7 @@ class Harness:
     def run(self, **kwargs: Any) -> RunResult:
         self.day += 1
         session = open_session(Options(self.root), f"2026-06-{self.day:02d}T00:00:00Z", need_target=False)
-        return run_segments(session, self.adapter, sorted(session.definitions.segments), **kwargs)
+        return run_models(session, self.adapter, sorted(session.definitions.segments), **kwargs)
 
     def table(self, name: str) -> dict[str, str | None]:
         columns = self.adapter.schema_tables()[f"seg_{name}"]
@@ -103,7 +103,7 @@ SYNCED = {"koreans": ("koreans", False), "adults": ("is_adult", False), "korean_
 
 @pytest.mark.parametrize("lookup_batch", [100_000, 1], ids=["one_lookup", "a_lookup_per_user"])
 def test_cdi_rows_are_the_folded_membership_diffs_over_several_runs(tmp_path: Path, engine: Callable[[], Adapter], lookup_batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(materialize, "CDI_LOOKUP_BATCH", lookup_batch)
+    monkeypatch.setattr(segment_strategy, "CDI_LOOKUP_BATCH", lookup_batch)
     h = Harness(tmp_path, engine())
     snapshots = [
         [("u1", "KR", 30.0), ("u2", "KR", 10.0), ("u3", "JP", 40.0), ("u4", None, None)],
@@ -115,7 +115,7 @@ def test_cdi_rows_are_the_folded_membership_diffs_over_several_runs(tmp_path: Pa
     for users in snapshots:
         h.load(users)
         result = h.run()
-        assert result.ok, result.segments
+        assert result.ok, result.models
         h.fold_expected(SYNCED)
         rows = h.cdi()
         state: dict[str, dict[str, Any]] = {}
@@ -165,9 +165,9 @@ def test_guard_failure_leaves_table_and_cdi_keys_and_skips_dependents(tmp_path: 
     before = (h.table("koreans"), h.table("korean_adults"), {u: p.get("koreans") for _, u, p in h.cdi()})
     h.load([("u1", "KR", 30.0), ("u2", "JP", 30.0), ("u3", "JP", 17.0), ("u4", "KR", 30.0), ("u5", "KR", 30.0), ("u6", "KR", 30.0)])
     result = h.run()
-    status = {s.name: s.status for s in result.segments}
+    status = {s.name: s.status for s in result.models}
     assert status == {"koreans": "error", "korean_adults": "skipped", "adults": "success", "quiet": "success", "test_cells": "success"}
-    assert "max_change_pct" in next(s.message for s in result.segments if s.name == "koreans")
+    assert "max_change_pct" in next(s.message for s in result.models if s.name == "koreans")
     after_keys = {u: p.get("koreans") for _, u, p in h.cdi()}
     assert (h.table("koreans"), h.table("korean_adults")) == before[:2]
     assert {u: v for u, v in after_keys.items() if u in before[2]} == before[2], "the failed segment's CDI keys are untouched"
@@ -181,7 +181,7 @@ def test_min_and_max_size_guards(tmp_path: Path, engine: Callable[[], Adapter]) 
     h = Harness(tmp_path, engine(), files)
     h.load([("u1", "KR", 30.0)])
     result = h.run()
-    assert next(s for s in result.segments if s.name == "koreans").status == "error"
+    assert next(s for s in result.models if s.name == "koreans").status == "error"
     assert h.table("koreans") == {}
 
 
@@ -230,9 +230,9 @@ def test_a_failing_sql_segment_is_isolated_and_the_others_commit(tmp_path: Path,
     h = Harness(tmp_path, engine(), files)
     h.load([("u1", "KR", 30.0)])
     result = h.run()
-    status = {s.name: s.status for s in result.segments}
+    status = {s.name: s.status for s in result.models}
     assert status.pop("broken") == "error"
     assert set(status.values()) == {"success"}
-    assert "models/broken.sql:1" in next(s.message for s in result.segments if s.name == "broken")
+    assert "models/broken.sql:1" in next(s.message for s in result.models if s.name == "broken")
     assert h.table("koreans") == {"u1": None}
     assert not h.adapter.table_exists("seg_broken")

@@ -31,7 +31,7 @@ def test_a_split_added_and_removed_regroups_members_in_place(tmp_path: Path, eng
 
     (h.root / "models" / "segments.yml").write_text(SPLIT)
     result = h.run()
-    assert result.ok and (result.segments[0].entered, result.segments[0].exited) == (0, 0)
+    assert result.ok and (result.models[0].entered, result.models[0].exited) == (0, 0)
     assert h.table("test_cells") == {u: expected_group(u) for u, _, _ in users}
     assert _entered(h) == entered, "members who stay keep entered_at"
     latest = {}

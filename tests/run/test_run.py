@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from segsql.engines.base import Adapter, EngineError
-from segsql.errors import RunFailure
-from segsql.run.materialize import run_segments
+from segsql.engines.base import Adapter
+from segsql.errors import EngineError, RunFailure
+from segsql.run.materialize import run_models
 from segsql.run.session import Options, open_session
 from tests.conftest import write_project
 
@@ -63,30 +63,30 @@ def test_membership_tables_hold_members_and_universe(tmp_path: Path, engine: Cal
     _load(adapter, [("u1", "KR", 30.0), ("u2", "JP", 10.0), ("u3", None, None)],
           [("u4", "app_open", dt.datetime(2026, 1, 1)), ("u5", "app_open", dt.datetime(2027, 1, 1))])
     session = _session(tmp_path, "2026-06-01T00:00:00Z")
-    result = run_segments(session, adapter, sorted(session.definitions.segments))
-    assert result.ok, result.segments
+    result = run_models(session, adapter, sorted(session.definitions.segments))
+    assert result.ok, result.models
     assert set(_members(adapter, "seg_koreans")) == {"u1"}
     # u3 has a NULL country and u4 is only in events: both are users, so not_equals holds; u5's event is after as_of.
     assert set(_members(adapter, "seg_not_korean")) == {"u2", "u3", "u4"}
     assert set(_members(adapter, "seg_korean_adults")) == {"u1"}
     assert not adapter.table_exists("seg_adults_helper"), "ephemeral segments have no table"
-    assert {s.name for s in result.segments} == {"koreans", "not_korean", "korean_adults"}
+    assert {s.name for s in result.models} == {"koreans", "not_korean", "korean_adults"}
 
 
 def test_entered_at_is_kept_while_a_user_stays(tmp_path: Path, engine: Callable[[], Adapter]) -> None:
     adapter = engine()
     _load(adapter, [("u1", "KR", 30.0), ("u2", "KR", 30.0)])
     first = _session(tmp_path, "2026-06-01T00:00:00Z")
-    run_segments(first, adapter, ["koreans"])
+    run_models(first, adapter, ["koreans"])
     _load(adapter, [("u1", "KR", 30.0), ("u2", "JP", 30.0), ("u3", "KR", 30.0)])
     second = open_session(Options(tmp_path / "p"), "2026-06-02T00:00:00Z", need_target=False)
-    result = run_segments(second, adapter, ["koreans"])
-    assert (result.segments[0].size, result.segments[0].entered, result.segments[0].exited) == (2, 1, 1)
+    result = run_models(second, adapter, ["koreans"])
+    assert (result.models[0].size, result.models[0].entered, result.models[0].exited) == (2, 1, 1)
     members = _members(adapter, "seg_koreans")
     assert members == {"u1": dt.datetime(2026, 6, 1), "u3": dt.datetime(2026, 6, 2)}
     _load(adapter, [("u1", "KR", 30.0), ("u2", "KR", 30.0), ("u3", "KR", 30.0)])
     third = open_session(Options(tmp_path / "p"), "2026-06-03T00:00:00Z", need_target=False)
-    run_segments(third, adapter, ["koreans"])
+    run_models(third, adapter, ["koreans"])
     assert _members(adapter, "seg_koreans")["u2"] == dt.datetime(2026, 6, 3), "re-entering starts a new membership"
 
 
@@ -95,7 +95,7 @@ def test_duplicate_user_ids_fail_before_anything_is_written(tmp_path: Path, engi
     _load(adapter, [("u1", "KR", 30.0), ("u1", "JP", 31.0)])
     session = _session(tmp_path, "2026-06-01T00:00:00Z")
     with pytest.raises(RunFailure, match=r"main\.users .*'u1'"):
-        run_segments(session, adapter, ["koreans"])
+        run_models(session, adapter, ["koreans"])
     assert not adapter.table_exists("seg_koreans")
 
 
@@ -103,7 +103,7 @@ def test_failure_inside_the_commit_leaves_every_table_as_before(tmp_path: Path, 
     adapter = engine()
     _load(adapter, [("u1", "KR", 30.0), ("u2", "JP", 30.0)])
     session = _session(tmp_path, "2026-06-01T00:00:00Z")
-    run_segments(session, adapter, ["koreans", "not_korean"])
+    run_models(session, adapter, ["koreans", "not_korean"])
     before = {t: _members(adapter, t) for t in ("seg_koreans", "seg_not_korean")}
     _load(adapter, [("u1", "JP", 30.0), ("u2", "KR", 30.0)])
 
@@ -120,7 +120,7 @@ def test_failure_inside_the_commit_leaves_every_table_as_before(tmp_path: Path, 
 
     monkeypatch.setattr(type(adapter), "execute", failing_execute)
     later = open_session(Options(tmp_path / "p"), "2026-06-02T00:00:00Z", need_target=False)
-    result = run_segments(later, adapter, ["koreans", "not_korean"])
+    result = run_models(later, adapter, ["koreans", "not_korean"])
     monkeypatch.undo()
     assert not result.ok, calls
     assert calls["inserts"] == 2
@@ -132,6 +132,6 @@ def test_dry_run_writes_nothing(tmp_path: Path, engine: Callable[[], Adapter]) -
     adapter = engine()
     _load(adapter, [("u1", "KR", 30.0)])
     session = _session(tmp_path, "2026-06-01T00:00:00Z")
-    result = run_segments(session, adapter, ["koreans"], dry_run=True)
-    assert result.segments[0].size == 1
+    result = run_models(session, adapter, ["koreans"], dry_run=True)
+    assert result.models[0].size == 1
     assert not adapter.table_exists("seg_koreans")
