@@ -112,7 +112,7 @@ def seed(demo: bool, users: int, seed_: int, as_of: str | None, fmt: str) -> Non
 
 
 @cli.command()
-@click.option("--dialect", type=click.Choice(["all", "duckdb", "snowflake", "bigquery", "databricks", "redshift", "postgres"]), default="all", show_default=True, help="Compile target(s).")
+@click.option("--dialect", default="all", show_default=True, help="Compile target: all, or one of the dialect registry (duckdb, snowflake, postgres, redshift, bigquery, databricks).")
 @click.option("--check", is_flag=True, help="Exit 1 on any error (for CI).")
 @AS_OF
 @SELECT
@@ -123,6 +123,10 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
     """Write target/compiled/**.sql and target/manifest.json."""
     from segsql.compiler import COMPILE_DIALECTS
     from segsql.run.compile import compile_project
+    from segsql.util.suggest import suggest
+
+    if dialect != "all" and dialect not in COMPILE_DIALECTS:
+        raise UsageError(f"--dialect {dialect!r} is not a compile target", hint=suggest(dialect, ["all", *COMPILE_DIALECTS]))
 
     try:
         session = _session(as_of, need_target=False)
@@ -134,9 +138,11 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
             raise RunFailure(err.render()) from None
         raise
     if fmt == "json":
-        output.print_json({"files": [str(p) for p in result.files], "errors": result.errors})
+        output.print_json({"files": [str(p) for p in result.files], "errors": result.errors, "plan": result.plan})
     else:
         output.print_text(f"compiled {plural(len(names), 'segment')} for {', '.join(dialects)}: {plural(len(result.files), 'file')} under {session.target_dir() / 'compiled'}")
+        if result.plan:
+            output.print_text("plan of a run (target/compiled/plan.txt):\n" + "\n".join(result.plan))
         for error in result.errors:
             output.print_error(error)
     if result.errors:

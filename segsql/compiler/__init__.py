@@ -1,6 +1,6 @@
 """Definitions → sqlglot expressions for one dialect."""
 
-from segsql.compiler.dialects import COMPILE_DIALECTS, rules_for
 from segsql.compiler.query import SegmentCompiler, flag_name
+from segsql.compiler.registry import COMPILE_DIALECTS, DIALECTS, rules_for
 
-__all__ = ["COMPILE_DIALECTS", "SegmentCompiler", "flag_name", "rules_for"]
+__all__ = ["COMPILE_DIALECTS", "DIALECTS", "SegmentCompiler", "flag_name", "rules_for"]

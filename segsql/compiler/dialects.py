@@ -364,18 +364,3 @@ class PostgresRules(DialectRules):
     def ends_with(self, value: exp.Expr, suffix: str) -> exp.Expr:
         """PostgreSQL has no ENDS_WITH; RIGHT(v, 0) is '' so an empty suffix always matches."""
         return exp.EQ(this=exp.Right(this=value, expression=lit(len(suffix))), expression=lit(suffix))
-
-
-RULES: dict[str, type[DialectRules]] = {
-    "duckdb": DuckDBRules,
-    "snowflake": SnowflakeRules,
-    "postgres": PostgresRules,
-}
-COMPILE_DIALECTS = ("duckdb", "snowflake", "postgres", "redshift", "bigquery", "databricks")
-
-
-def rules_for(dialect: str) -> DialectRules:
-    # The warehouse rules subclass the classes above, so their module is imported late.
-    from segsql.compiler.dialects_warehouses import WAREHOUSE_RULES
-
-    return {**RULES, **WAREHOUSE_RULES}[dialect]()

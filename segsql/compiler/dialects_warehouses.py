@@ -254,10 +254,3 @@ class RedshiftRules(PostgresRules):
         """Rows with a value <= this one, as n − RANK() descending + 1: Redshift has no RANGE frames."""
         rank = exp.Window(this=exp.func("RANK"), order=exp.Order(expressions=[exp.Ordered(this=value, desc=True, nulls_first=False)]))
         return exp.paren(exp.Add(this=exp.Sub(this=exp.Window(this=exp.Count(this=exp.Star())), expression=rank), expression=lit(1)))
-
-
-WAREHOUSE_RULES: dict[str, type[DialectRules]] = {
-    "redshift": RedshiftRules,
-    "bigquery": BigQueryRules,
-    "databricks": DatabricksRules,
-}

@@ -17,8 +17,9 @@ from sqlglot import exp
 from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.conditions import ConditionCompiler
-from segsql.compiler.dialects import DialectRules, lit, rules_for
+from segsql.compiler.dialects import DialectRules, lit
 from segsql.compiler.filters import ID_COLUMN, FilterCompiler
+from segsql.compiler.registry import rules_for
 from segsql.compiler.sql_segments import parse_sql_segment, replace_refs
 from segsql.definitions.project import Definitions
 from segsql.definitions.sources import Column

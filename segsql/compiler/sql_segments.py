@@ -13,9 +13,11 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from segsql.compiler.registry import DIALECTS
 from segsql.definitions.segments import Segment
 from segsql.errors import ProjectError
 from segsql.project.loader import REF_PREFIX
+from segsql.util.suggest import suggest
 
 ID_COLUMN = "external_user_id"
 
@@ -35,6 +37,8 @@ def parse_sql_segment(segment: Segment, target_dialect: str) -> exp.Query:
     body = segment.sql
     assert body is not None
     dialect = body.dialect or target_dialect
+    if dialect not in DIALECTS:
+        raise ProjectError(f"unknown dialect {dialect!r} for SQL segment {segment.name!r}", body.dialect_location or segment.location, suggest(dialect, list(DIALECTS)))
     try:
         statements = [s for s in sqlglot.parse(body.text, read=dialect) if s is not None]
     except ParseError as err:

@@ -18,7 +18,6 @@ from segsql.util.suggest import suggest
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MATERIALIZATIONS = ("table", "ephemeral")
-DIALECTS = ("duckdb", "snowflake", "bigquery", "databricks", "redshift", "postgres")
 SEGMENT_KEYS = (
     "name", "description", "tags", "materialized", "cdi", "cdi_attribute", "guards",
     "where", "sql", "dialect", "split", "meta",
@@ -35,6 +34,8 @@ class SqlBody:
     location: Location = field(compare=False, repr=False)
     #: for each line of `text`, its line in the file (Jinja in a `.sql` file may add or remove lines)
     lines: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    #: where `dialect:` was written, for an unknown dialect's error
+    dialect_location: Location | None = field(default=None, compare=False, repr=False)
 
     def refs(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_REF_RE.findall(self.text)))
@@ -160,9 +161,8 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     materialized = node.string("materialized", "table") or "table"
     if materialized not in MATERIALIZATIONS:
         raise node.fail(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, got {materialized!r}", suggest(materialized, MATERIALIZATIONS), "materialized")
-    dialect = node.string("dialect")
-    if dialect is not None and dialect not in DIALECTS:
-        raise node.fail(f"unknown dialect {dialect!r}", suggest(dialect, DIALECTS), "dialect")
+    dialect = node.string("dialect")  # checked against the dialect registry by the compiler
+    dialect_at = node.line("dialect") if dialect is not None else None
     where = sql = None
     if node.has("where") and node.has("sql"):
         raise node.fail("a segment has either `where:` or `sql:`, not both", "keep one of them", "sql")
@@ -173,14 +173,16 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
             "keep one of them: drop the key (a YAML entry beside the file carries only metadata) or delete the file",
             body,
         )
+    if node.has("where") and dialect is not None:
+        raise node.fail("`dialect:` is the language of a SQL segment's `sql:`; a `where:` filter has none", "remove dialect:", "dialect")
     if node.has("where"):
         where = parse_filter(node.raw("where"), node.line("where"), ctx)
     elif node.has("sql"):
         text = node.string("sql", required=True) or ""
         sql_line = node.line("sql").line or 1
-        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line))
+        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line), dialect_location=dialect_at)
     elif name in sql_files:
-        sql = replace(sql_files[name], dialect=dialect)
+        sql = replace(sql_files[name], dialect=dialect, dialect_location=dialect_at)
     else:
         raise node.fail(f"segment {name!r} has no `where:` or `sql:`", f"add a filter under where:, SQL under sql:, or a file models/**/{name}.sql")
     cdi_default = materialized == "table"

@@ -7,7 +7,9 @@ SQL in their own dialect. Every message they raise is redacted of the target's s
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -19,6 +21,7 @@ from segsql.errors import (
     StatementFailure,
     UsageError,
 )
+from segsql.util.engines import ENGINES
 
 #: Statements that change the schema: Snowflake commits them implicitly, so never inside a transaction.
 DDL = (exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
@@ -35,8 +38,6 @@ class Adapter:
     """Base adapter: SQL generation, redaction and the transaction protocol."""
 
     dialect = "duckdb"
-    #: DDL inside a transaction is rolled back with it (DuckDB yes, Snowflake no).
-    transactional_ddl = True
 
     def __init__(self, schema: str | None, secrets: frozenset[str] = frozenset()):
         self.schema = schema
@@ -57,6 +58,11 @@ class Adapter:
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """Create-or-replace `table` and insert `rows`. Column types are logical: VARCHAR, BIGINT,
         DOUBLE, BOOLEAN, TIMESTAMP (naive UTC), TIMESTAMPTZ, JSON (text) and VARCHAR[]."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> Adapter:
+        """Open a connection for a profile target (`project_root` anchors relative paths)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -167,21 +173,14 @@ def _is_ddl(statement: exp.Expr | str) -> bool:
 
 
 def connect(target: Any, project_root: Any = None, run_id: str | None = None) -> Adapter:
-    """Open the adapter for a profile target (drivers are imported only here, lazily).
+    """Open the adapter that the engine registry names for the target's `type:` (its driver is
+    imported only here, lazily).
 
     `run_id` names the command's run in the engine's session where it has a place for it
     (Snowflake's QUERY_TAG)."""
-    kind = target.type
-    if kind == "duckdb":
-        from segsql.engines.duckdb import DuckDBAdapter
-
-        return DuckDBAdapter.from_target(target, project_root)
-    if kind == "snowflake":
-        from segsql.engines.snowflake import SnowflakeAdapter
-
-        return SnowflakeAdapter.from_target(target, run_id)
-    if kind == "postgres":
-        from segsql.engines.postgres import PostgresAdapter
-
-        return PostgresAdapter.from_target(target)
-    raise UsageError(f"running on {kind!r} targets is not supported yet", hint="use a duckdb, snowflake or postgres target; other dialects can still be compiled")
+    spec = ENGINES.get(target.type)
+    if spec is None:
+        raise UsageError(f"running on {target.type!r} targets is not supported", hint=f"use one of: {', '.join(ENGINES)}; other dialects can still be compiled")
+    module, _, name = spec.adapter.partition(":")
+    adapter: type[Adapter] = getattr(importlib.import_module(module), name)
+    return adapter.from_target(target, project_root, run_id)

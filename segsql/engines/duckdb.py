@@ -25,7 +25,6 @@ class DuckDBAdapter(Adapter):
     """DuckDB in a file or in memory; the session time zone is UTC so TIMESTAMPTZ casts give UTC."""
 
     dialect = "duckdb"
-    transactional_ddl = True
 
     def __init__(self, path: str, schema: str | None = "main", secrets: frozenset[str] = frozenset()):
         super().__init__(schema, secrets)
@@ -41,7 +40,7 @@ class DuckDBAdapter(Adapter):
             self.conn.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True).sql("duckdb"))
 
     @classmethod
-    def from_target(cls, target: Any, project_root: Path | None) -> DuckDBAdapter:
+    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> DuckDBAdapter:
         path = str(target.settings.get("path", ":memory:"))
         if path != ":memory:" and not os.path.isabs(path) and project_root is not None:
             path = str(Path(project_root) / path)

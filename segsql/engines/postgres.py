@@ -11,6 +11,7 @@ from __future__ import annotations
 import decimal
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -45,7 +46,6 @@ def _copy_value(value: Any, kind: str) -> Any:
 
 class PostgresAdapter(Adapter):
     dialect = "postgres"
-    transactional_ddl = True
 
     def __init__(self, conn: Any, schema: str | None, secrets: frozenset[str] = frozenset()):
         super().__init__(schema, secrets)
@@ -55,7 +55,7 @@ class PostgresAdapter(Adapter):
             self.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True))
 
     @classmethod
-    def from_target(cls, target: Any) -> PostgresAdapter:
+    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> PostgresAdapter:
         try:
             import psycopg
         except ImportError:

@@ -3,7 +3,7 @@
 `snowflake.connector.connect` is looked up on the module at call time, which is what
 fakesnow patches. The session runs in UTC with TIMESTAMP_NTZ as the default timestamp
 type, so every naive timestamp segsql writes or compares is a UTC instant; JSON is held
-in VARIANT. Snowflake commits DDL implicitly, so `transactional_ddl` is False and the
+in VARIANT. Snowflake commits DDL implicitly, so the adapter refuses DDL inside a transaction and the
 run puts only DML inside its one transaction.
 """
 
@@ -81,14 +81,13 @@ def _quiet_driver_logs() -> None:
 
 class SnowflakeAdapter(Adapter):
     dialect = "snowflake"
-    transactional_ddl = False
 
     def __init__(self, conn: Any, schema: str | None, secrets: frozenset[str]):
         super().__init__(schema, secrets)
         self.conn = conn
 
     @classmethod
-    def from_target(cls, target: Any, run_id: str | None = None) -> SnowflakeAdapter:
+    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> SnowflakeAdapter:
         try:
             import snowflake.connector
         except ImportError:

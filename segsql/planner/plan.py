@@ -166,7 +166,7 @@ class Plan:
         """Readable lines: each scan with the rows it reads and every metric with its users."""
         lines = []
         for scan in self.scans:
-            rows = "any name" if scan.names is None else ", ".join(scan.names)
+            rows = ("any event" if scan.source == "events" else "any product") if scan.names is None else ", ".join(scan.names)
             since = "all time" if scan.start is None else f"since {scan.start.isoformat()}"
             lines.append(f"scan {scan.source}: {len(scan.metrics)} aggregate{'s' if len(scan.metrics) != 1 else ''} over {rows}, {since}")
             lines += [f"  {m.alias} = {describe_spec(m.spec)}  — used by {', '.join(m.used_by)}" for m in scan.metrics]

@@ -16,11 +16,11 @@ from segsql.errors import Location, ProjectError, UsageError
 from segsql.project.targets import check_target, secret_values
 from segsql.project.templating import EnvVars
 from segsql.project.yaml_lines import key_line, plain
+from segsql.util.engines import ENGINES
 from segsql.util.suggest import suggest
 
 PROJECT_FILE = "segsql_project.yml"
 PROFILES_FILE = "profiles.yml"
-ENGINE_TYPES = ("duckdb", "snowflake", "postgres")
 _PROJECT_KEYS = {"name", "profile", "vars", "bucket_salt", "timezone", "table_prefix", "cdi"}
 #: segsql's scratch (`__segsql_*`) and state (`segsql_runs`, ...) tables; user-named tables must not start so.
 RESERVED_TABLE_PREFIXES = ("segsql_", "__segsql")
@@ -213,6 +213,6 @@ def parse_target(data: Any, loc: Location, profile: str, target: str | None, env
     _expect(isinstance(outputs[name], dict), f"target {name!r} must be a mapping", tloc, "add type: duckdb and its settings")
     settings, secrets = _render_settings(outputs, str(name), loc, env)
     kind = settings.get("type")
-    _expect(kind in ENGINE_TYPES, f"target {name!r} has type {kind!r}", tloc, suggest(str(kind), ENGINE_TYPES))
+    _expect(kind in ENGINES, f"target {name!r} has type {kind!r}", tloc, suggest(str(kind), list(ENGINES)))
     check_target(str(kind), str(name), settings, outputs[name], loc)
     return Target(profile, str(name), str(kind), settings, secrets | secret_values(settings), tloc)

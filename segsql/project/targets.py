@@ -11,18 +11,9 @@ from typing import Any, NoReturn
 
 from segsql.errors import Location, ProjectError
 from segsql.project.yaml_lines import key_line
+from segsql.util.engines import ENGINES
 from segsql.util.suggest import suggest
 
-TARGET_KEYS: dict[str, tuple[str, ...]] = {
-    "duckdb": ("type", "path", "schema"),
-    "snowflake": (
-        "type", "account", "user", "password", "private_key_path", "private_key_passphrase",
-        "private_key_passphrase_env", "authenticator", "token", "role", "warehouse", "database",
-        "schema", "host", "port", "protocol", "login_timeout",
-    ),
-    "postgres": ("type", "host", "port", "user", "password", "dbname", "schema", "sslmode", "connect_timeout", "application_name"),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {"duckdb": (), "snowflake": ("account",), "postgres": ("host", "user", "dbname")}
 #: Authenticators that log in with an OAuth or programmatic access token instead of a user's password.
 TOKEN_AUTHENTICATORS = ("oauth", "programmatic_access_token")
 #: Settings whose values are always secrets, wherever they came from.
@@ -44,13 +35,13 @@ DBT_KEYS_IGNORED = ("threads",)
 
 def check_target(kind: str, name: str, settings: dict[str, Any], node: Any, loc: Location) -> None:
     """Raise a ProjectError at the offending line for an unknown, missing or conflicting setting."""
-    allowed = TARGET_KEYS[kind] + DBT_KEYS_IGNORED
+    allowed = ENGINES[kind].settings + DBT_KEYS_IGNORED
     target_line = loc.at(key_line(node, "type"))
     for key in settings:
         if key not in allowed:
             hint = suggest(key, allowed)
             raise ProjectError(f"unknown key {key!r} in {kind} target {name!r}", loc.at(key_line(node, key)), hint)
-    for key in REQUIRED[kind]:
+    for key in ENGINES[kind].required:
         if not _set(settings, key):
             raise ProjectError(f"{kind} target {name!r} needs `{key}`", target_line, f"add {key}: to the target")
     if kind == "snowflake":

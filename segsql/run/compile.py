@@ -14,6 +14,7 @@ from segsql import __version__
 from segsql.compiler import SegmentCompiler
 from segsql.definitions.segments import Segment
 from segsql.errors import ProjectError
+from segsql.planner import plan_models
 from segsql.run.artifacts import write_json
 from segsql.run.session import Session
 
@@ -22,6 +23,8 @@ from segsql.run.session import Session
 class CompileResult:
     files: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: what a run of the selected table segments computes (the fused plan), as readable lines
+    plan: list[str] = field(default_factory=list)
 
 
 def compiled_path(segment: Segment, dialect: str) -> PurePosixPath:
@@ -58,6 +61,11 @@ def compile_project(session: Session, names: list[str], dialects: list[str]) -> 
             header = f"-- segsql {__version__}: segment {name} ({seg.location}), dialect {dialect}, as_of {session.project.as_of}\n"
             path.write_text(header + sql + "\n", encoding="utf-8")
             result.files.append(path)
+    tables = [n for n in names if session.definitions.segments[n].materialized == "table"]
+    if tables and not result.errors:
+        result.plan = plan_models(session.definitions, tables, session.as_of).describe()
+        (target / "compiled").mkdir(parents=True, exist_ok=True)
+        (target / "compiled" / "plan.txt").write_text("\n".join(result.plan) + "\n", encoding="utf-8")
     write_json(target / "manifest.json", manifest(session, dialects))
     return result
 

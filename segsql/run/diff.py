@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from segsql.compiler import flag_name
-from segsql.compiler.dialects import lit, rules_for
+from segsql.compiler.dialects import lit
+from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
 from segsql.run.state import CHANGES, COLUMNS, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
 

@@ -22,8 +22,8 @@ from typing import Any
 from sqlglot import exp
 
 from segsql.compiler.column_types import ColumnTypes
-from segsql.compiler.dialects import rules_for
 from segsql.compiler.query import source_table
+from segsql.compiler.registry import rules_for
 from segsql.definitions.dag import dependents
 from segsql.definitions.sources import (
     CatalogSource,

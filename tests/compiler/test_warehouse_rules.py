@@ -16,7 +16,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from segsql.compiler.dialects import DialectRules, rules_for
+from segsql.compiler.dialects import DialectRules
+from segsql.compiler.registry import rules_for
 from tests.reference import haversine_km, random_bucket
 
 WAREHOUSES = ("bigquery", "databricks", "redshift")

@@ -18,7 +18,8 @@ from typing import Any
 from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
-from segsql.compiler.dialects import lit, rules_for
+from segsql.compiler.dialects import lit
+from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
 from segsql.errors import StatementFailure
 from segsql.run import cdi
