@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segsql.definitions.feasible import require_in_range, require_possible
 from segsql.definitions.filters import (
@@ -29,6 +29,9 @@ from segsql.definitions.operators import (
 from segsql.definitions.reader import Node
 from segsql.util.suggest import suggest
 
+if TYPE_CHECKING:  # parse_filters imports this module
+    from segsql.definitions.parse_filters import FilterContext
+
 NUMBER_MEASURES = ("count", "sum", "avg", "min", "max", "count_distinct")
 TIME_MEASURES = ("first", "last")
 DURATION_UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
@@ -36,7 +39,7 @@ RFM_PARTS = ("recency", "frequency", "monetary")
 WINDOW_KEYS = ("last_days", "last_hours", "since", "until")
 
 
-def parse_window(node: Node, key: str, ctx: Any) -> Window:
+def parse_window(node: Node, key: str, ctx: FilterContext) -> Window:
     """`{last_days: N}`, `{last_hours: N}` or `{since: T1, until: T2}` (dates in the project zone)."""
     w = node.child(key, "window")
     w.check_keys(WINDOW_KEYS)
@@ -106,7 +109,7 @@ def _row_value(node: Node, source: Any, kind: str, what: str) -> ValueRef:
     return ValueRef(name, name, kind)
 
 
-def parse_row_conditions(node: Node, key: str, source: Any, what: str, ctx: Any) -> tuple[RowCondition | CatalogCondition, ...]:
+def parse_row_conditions(node: Node, key: str, source: Any, what: str, ctx: FilterContext) -> tuple[RowCondition | CatalogCondition, ...]:
     """The `where:` list of an event, purchase or sequence step; conditions are ANDed per row."""
     from segsql.definitions.parse_filters import parse_attribute_filters, parse_condition
 
@@ -131,7 +134,7 @@ def parse_row_conditions(node: Node, key: str, source: Any, what: str, ctx: Any)
     return tuple(out)
 
 
-def _measures(node: Node, kind: str, source: Any, what: str, ctx: Any) -> list[Measure]:
+def _measures(node: Node, kind: str, source: Any, what: str, ctx: FilterContext) -> list[Measure]:
     """One measure key; several operators in it (`count: {gte: 2, lt: 5}`) are ANDed."""
     from segsql.definitions.parse_filters import parse_conditions
 
@@ -151,7 +154,7 @@ def _measures(node: Node, kind: str, source: Any, what: str, ctx: Any) -> list[M
     return [Measure(kind, c, value) for c in conditions]
 
 
-def parse_behaviour(node: Node, kind: str, ctx: Any) -> Filter:
+def parse_behaviour(node: Node, kind: str, ctx: FilterContext) -> Filter:
     """An `event:` or `purchase:` leaf."""
     sources = ctx.sources
     source = sources.events if kind == "event" else sources.purchases
@@ -175,7 +178,7 @@ def parse_behaviour(node: Node, kind: str, ctx: Any) -> Filter:
     return BehaviourFilter(table, names, where, window, found, node.loc)
 
 
-def _step(item: Any, loc: Any, ctx: Any, what: str, extra: tuple[str, ...]) -> tuple[SequenceStep, Node]:
+def _step(item: Any, loc: Any, ctx: FilterContext, what: str, extra: tuple[str, ...]) -> tuple[SequenceStep, Node]:
     node = Node(item, loc, what)
     node.check_keys(["event", "where", *extra])
     names = node.string_list("event")
@@ -187,7 +190,7 @@ def _step(item: Any, loc: Any, ctx: Any, what: str, extra: tuple[str, ...]) -> t
     return SequenceStep(names, where, within, after), node
 
 
-def parse_sequence(node: Node, ctx: Any) -> SequenceFilter:
+def parse_sequence(node: Node, ctx: FilterContext) -> SequenceFilter:
     if ctx.sources.events is None:
         raise node.fail("`sequence` filters need an events source", "declare `events:` in models/sources.yml", "sequence")
     node.check_keys(["sequence", "max_span", "within", "then_not"])
@@ -212,7 +215,7 @@ def parse_sequence(node: Node, ctx: Any) -> SequenceFilter:
     )
 
 
-def parse_rfm(node: Node, ctx: Any) -> RfmFilter:
+def parse_rfm(node: Node, ctx: FilterContext) -> RfmFilter:
     from segsql.definitions.parse_filters import parse_conditions
 
     if ctx.sources.purchases is None:

@@ -10,7 +10,7 @@ import contextlib
 import importlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
@@ -18,10 +18,29 @@ from segsql.errors import (
     ConnectionFailure,
     EngineError,
     InternalError,
+    Location,
     StatementFailure,
     UsageError,
 )
 from segsql.util.engines import ENGINES
+
+
+class TargetSpec(Protocol):
+    """What an adapter reads of a profile target (`segsql.project.config.Target`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def settings(self) -> dict[str, Any]: ...
+    @property
+    def secrets(self) -> frozenset[str]: ...
+    @property
+    def location(self) -> Location | None: ...
+    @property
+    def schema(self) -> str | None: ...
+
 
 #: Statements that change the schema: Snowflake commits them implicitly, so never inside a transaction.
 DDL = (exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
@@ -61,7 +80,7 @@ class Adapter:
         raise NotImplementedError
 
     @classmethod
-    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> Adapter:
+    def from_target(cls, target: TargetSpec, project_root: Path | None = None, run_id: str | None = None) -> Adapter:
         """Open a connection for a profile target (`project_root` anchors relative paths)."""
         raise NotImplementedError
 
@@ -172,7 +191,7 @@ def _is_ddl(statement: exp.Expr | str) -> bool:
     return isinstance(statement, DDL)
 
 
-def connect(target: Any, project_root: Any = None, run_id: str | None = None) -> Adapter:
+def connect(target: TargetSpec, project_root: Path | None = None, run_id: str | None = None) -> Adapter:
     """Open the adapter that the engine registry names for the target's `type:` (its driver is
     imported only here, lazily).
 

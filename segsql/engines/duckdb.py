@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.engines.base import Adapter, redact
+from segsql.engines.base import Adapter, TargetSpec, redact
 from segsql.errors import ConnectionFailure, ProjectError
 
 _DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
@@ -40,7 +40,7 @@ class DuckDBAdapter(Adapter):
             self.conn.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True).sql("duckdb"))
 
     @classmethod
-    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> DuckDBAdapter:
+    def from_target(cls, target: TargetSpec, project_root: Path | None = None, run_id: str | None = None) -> DuckDBAdapter:
         path = str(target.settings.get("path", ":memory:"))
         if path != ":memory:" and not os.path.isabs(path) and project_root is not None:
             path = str(Path(project_root) / path)

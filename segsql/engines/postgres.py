@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.engines.base import Adapter, redact
+from segsql.engines.base import Adapter, TargetSpec, redact
 from segsql.errors import ConnectionFailure, StatementFailure, UsageError
 
 _PG_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSONB", "VARCHAR[]": "JSONB"}
@@ -55,7 +55,7 @@ class PostgresAdapter(Adapter):
             self.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True))
 
     @classmethod
-    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> PostgresAdapter:
+    def from_target(cls, target: TargetSpec, project_root: Path | None = None, run_id: str | None = None) -> PostgresAdapter:
         try:
             import psycopg
         except ImportError:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from segsql import __version__
-from segsql.engines.base import Adapter, redact
+from segsql.engines.base import Adapter, TargetSpec, redact
 from segsql.errors import ConnectionFailure, ProjectError, UsageError
 
 _SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
@@ -36,7 +36,7 @@ def query_tag(run_id: str | None) -> str:
     return json.dumps(tag, separators=(",", ":"))
 
 
-def connect_kwargs(target: Any, run_id: str | None = None) -> tuple[dict[str, Any], frozenset[str]]:
+def connect_kwargs(target: TargetSpec, run_id: str | None = None) -> tuple[dict[str, Any], frozenset[str]]:
     """The keyword arguments of `snowflake.connector.connect` for a profile target, and the secrets among them."""
     settings = dict(target.settings)
     kwargs: dict[str, Any] = {k: settings[k] for k in _CONNECT_KEYS if settings.get(k) not in (None, "")}
@@ -58,7 +58,7 @@ def connect_kwargs(target: Any, run_id: str | None = None) -> tuple[dict[str, An
     return kwargs, frozenset(s for s in secrets if s)
 
 
-def _passphrase(target: Any, settings: dict[str, Any]) -> str | None:
+def _passphrase(target: TargetSpec, settings: dict[str, Any]) -> str | None:
     """`private_key_passphrase` (usually `{{ env_var(...) }}`) or the variable named by `private_key_passphrase_env`."""
     if settings.get("private_key_passphrase"):
         return str(settings["private_key_passphrase"])
@@ -87,7 +87,7 @@ class SnowflakeAdapter(Adapter):
         self.conn = conn
 
     @classmethod
-    def from_target(cls, target: Any, project_root: Path | None = None, run_id: str | None = None) -> SnowflakeAdapter:
+    def from_target(cls, target: TargetSpec, project_root: Path | None = None, run_id: str | None = None) -> SnowflakeAdapter:
         try:
             import snowflake.connector
         except ImportError:

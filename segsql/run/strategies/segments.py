@@ -104,8 +104,9 @@ class SegmentStrategy(Strategy):
         except StatementFailure:
             pass
         else:
+            elapsed = time.monotonic() - started
             for name in self.names:
-                self.results[name].seconds = time.monotonic() - started
+                self.results[name].seconds = elapsed
             return dict.fromkeys(self.names, table)
         tables = {}
         for i, name in enumerate(self.names):
