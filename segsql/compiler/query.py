@@ -78,6 +78,10 @@ class SegmentCompiler:
     def render(self, plan: Plan) -> exp.Select:
         return _Renderer(self, plan).query()
 
+    def behaviour(self, plan: Plan) -> BehaviourCompiler:
+        """The row-level SQL of `plan`'s sources (time, user, seen rows) for queries built beside it."""
+        return BehaviourCompiler(self.conditions, self.defs.sources, self.defs.config.timezone, plan, self.dialect)
+
     def sql_segment(self, name: str) -> exp.Query:
         if name not in self._sql_cache:
             self._sql_cache[name] = parse_sql_segment(self.defs.segments[name], self.dialect)
@@ -95,7 +99,7 @@ class _Renderer:
         self.rules = compiler.rules
         self.as_of = compiler.as_of
         self.conditions = compiler.conditions
-        self.behaviour = BehaviourCompiler(self.conditions, self.defs.sources, self.defs.config.timezone, plan, self.dialect)
+        self.behaviour = compiler.behaviour(plan)
         self.ctes: dict[str, exp.Query] = {}
 
     def query(self) -> exp.Select:

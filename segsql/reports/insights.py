@@ -20,6 +20,7 @@ from segsql.compiler.query import flag_name
 from segsql.definitions.filters import Window
 from segsql.engines import Adapter
 from segsql.errors import UsageError
+from segsql.planner import plan_models
 from segsql.run.materialize import source_types
 from segsql.run.session import Session
 
@@ -132,10 +133,11 @@ def insights_query(session: Session, adapter: Adapter, names: list[str], baselin
     """ONE query: a row of KPI aggregates for each of `names` and for the baseline."""
     compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, source_types(session.definitions.sources, adapter))
     flag_segments = list(dict.fromkeys([*names, *([] if baseline == ALL else [baseline])]))
-    flags = every_user(compiler.flags(flag_segments))
+    plan = plan_models(session.definitions, flag_segments, session.as_of)
+    flags = every_user(compiler.render(plan))
     ctes = flags.args.get("with_")
     flags.set("with_", None)
-    behaviour = compiler.behaviour
+    behaviour = compiler.behaviour(plan)
     sources = session.definitions.sources
     has_events, has_purchases = sources.events is not None, sources.purchases is not None
     query = exp.select().from_(flags.subquery("f"))
