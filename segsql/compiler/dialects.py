@@ -152,6 +152,11 @@ class DialectRules:
         assert total is not None
         return exp.Mod(this=exp.paren(total), expression=lit(10000))
 
+    def seconds_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
+        """`end − start` in seconds, fractions kept (microsecond steps are counted exactly)."""
+        micros = exp.TimestampDiff(this=end, expression=start, unit=exp.var("MICROSECOND"))
+        return exp.Div(this=exp.cast(micros, exp.DataType.Type.DOUBLE), expression=lit(1_000_000.0))
+
     # -- windows ------------------------------------------------------------------------
     def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
         """Rows whose `value` is <= this row's, ties included: CUME_DIST's numerator, exact."""
@@ -352,6 +357,10 @@ class PostgresRules(DialectRules):
             lambda node: exp.cast(node, exp.DataType.Type.BIGINT) if isinstance(node, exp.StrPosition) and node.this.is_string else node,
             copy=False,
         )
+
+    def seconds_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
+        """PostgreSQL has no TIMESTAMPDIFF: the epoch of the interval between the two."""
+        return exp.cast(exp.Extract(this=exp.var("EPOCH"), expression=exp.paren(exp.Sub(this=end, expression=start))), exp.DataType.Type.DOUBLE)
 
     # -- strings --------------------------------------------------------------------------
     def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:

@@ -250,6 +250,11 @@ class RedshiftRules(PostgresRules):
         instr = fn("REGEXP_INSTR", value, lit(body), lit(1), lit(1), lit(0), lit("ip" if insensitive else "p"))
         return exp.GT(this=instr, expression=lit(0))
 
+    def seconds_between(self, start: exp.Expr, end: exp.Expr) -> exp.Expr:
+        """Redshift's DATEDIFF counts microsecond boundaries, which is exact."""
+        micros = fn("DATEDIFF", exp.var("MICROSECOND"), start, end)
+        return exp.Div(this=exp.cast(micros, exp.DataType.Type.DOUBLE), expression=lit(1_000_000.0))
+
     def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
         """Rows with a value <= this one, as n − RANK() descending + 1: Redshift has no RANGE frames."""
         rank = exp.Window(this=exp.func("RANK"), order=exp.Order(expressions=[exp.Ordered(this=value, desc=True, nulls_first=False)]))

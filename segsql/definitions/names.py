@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from segsql.definitions.funnels import Funnel
 from segsql.definitions.segments import Segment
 from segsql.definitions.sources import (
     CatalogSource,
@@ -52,6 +53,41 @@ def check_tables(segments: Mapping[str, Segment], config: ProjectConfig, sources
             raise ProjectError(f"segment {seg.name!r} would write table {table!r}, which is the CDI table", seg.location, hint)
         if table.lower() in taken:
             raise ProjectError(f"segment {seg.name!r} would write table {table!r}, the table of the {taken[table.lower()]} source", seg.location, hint)
+
+
+def funnel_tables(funnel: Funnel, config: ProjectConfig) -> tuple[str, ...]:
+    """The tables a funnel's run writes: the step table, the users table and, with trends, the trends table."""
+    base = config.funnel_prefix + funnel.name
+    return (base, base + "_users") + ((base + "_trends",) if funnel.trends else ())
+
+
+def check_funnel_tables(funnels: Mapping[str, Funnel], segments: Mapping[str, Segment], config: ProjectConfig, sources: Sources) -> None:
+    """Each funnel's tables are free: not segsql's, not the CDI table, not a source, not a segment's."""
+    taken = _source_tables(sources)
+    segment_tables = {(config.segment_prefix + s.name).lower() for s in segments.values() if s.materialized == "table"}
+    hint = "rename the funnel or set table_prefix: {funnel: ...} in segsql_project.yml"
+    owners: dict[str, str] = {}
+    for funnel in funnels.values():
+        for table in funnel_tables(funnel, config):
+            low = table.lower()
+            other = owners.setdefault(low, funnel.name)
+            if other != funnel.name:
+                raise ProjectError(f"funnels {other!r} and {funnel.name!r} would both write table {table!r}", funnel.location, hint)
+            if len(table.encode()) > MAX_TABLE_NAME:
+                raise ProjectError(
+                    f"funnel {funnel.name!r} would write table {table!r}, {len(table.encode())} characters; PostgreSQL and Redshift cut names at {MAX_TABLE_NAME}",
+                    funnel.location,
+                    "shorten the funnel name or the funnel table_prefix (the trends table adds _trends)",
+                )
+            clash = (
+                "a name reserved for segsql's own tables" if low.startswith(RESERVED_TABLE_PREFIXES)
+                else "the CDI table" if low == config.cdi_table.lower()
+                else f"the table of the {taken[low]} source" if low in taken
+                else "a segment's membership table" if low in segment_tables
+                else None
+            )
+            if clash:
+                raise ProjectError(f"funnel {funnel.name!r} would write table {table!r}, {clash}", funnel.location, hint)
 
 
 def check_cdi_attributes(segments: Mapping[str, Segment]) -> None:

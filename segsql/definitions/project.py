@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from segsql.definitions.dag import Model, check_cycles, check_references
-from segsql.definitions.names import check_cdi_attributes, check_tables
+from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
+from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.definitions.segments import NAME_RE, Segment, SqlBody, parse_segment
@@ -32,7 +33,7 @@ class Definitions:
     sources: Sources
     segments: dict[str, Segment]
     unit_tests: list[tuple[Any, Location]] = field(default_factory=list)
-    funnels: list[tuple[Any, Location]] = field(default_factory=list)
+    funnels: dict[str, Funnel] = field(default_factory=dict)
 
     @property
     def models(self) -> Mapping[str, Model]:
@@ -56,7 +57,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
 
     segments: dict[str, Segment] = {}
     unit_tests: list[tuple[Any, Location]] = []
-    funnels: list[tuple[Any, Location]] = []
+    funnels: dict[str, Funnel] = {}
     for f in project.yaml_files:
         if f.data is None:
             continue
@@ -74,7 +75,11 @@ def build_definitions(project: LoadedProject) -> Definitions:
         if node.has("unit_tests"):
             unit_tests.extend(node.items("unit_tests", "unit test"))
         if node.has("funnels"):
-            funnels.extend(node.items("funnels", "funnel"))
+            for item, loc in node.items("funnels", "funnel"):
+                funnel = parse_funnel(item, loc, ctx)
+                if funnel.name in funnels:
+                    raise ProjectError(f"funnel {funnel.name!r} is defined twice", funnel.location, f"rename one (the other is at {funnels[funnel.name].location})")
+                funnels[funnel.name] = funnel
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
@@ -82,4 +87,6 @@ def build_definitions(project: LoadedProject) -> Definitions:
     check_cdi_attributes(segments)
     check_references(segments)
     check_cycles(segments)
+    check_funnels(funnels, segments)
+    check_funnel_tables(funnels, segments, project.config, sources)
     return Definitions(project.config, sources, segments, unit_tests, funnels)
