@@ -126,7 +126,10 @@ def assert_same(got: Result, want: Result, breakdown: bool) -> None:
     for g, w in zip(got_steps, want_steps, strict=True):
         for column in ("step_name", "users", "conversion_from_previous", "conversion_from_first", "median_seconds_from_previous"):
             assert _close(g[column], w[column]) or g[column] == w[column], (column, g, w)
-    tkey = (lambda r: (r["period_start"], str(r.get("breakdown"))))
+
+    def tkey(r: dict) -> tuple:
+        return (r["period_start"], str(r.get("breakdown")))
+
     got_trends = sorted(({**r, "period_start": r["period_start"].date() if isinstance(r["period_start"], datetime) else r["period_start"]} for r in got.trends), key=tkey)
     want_trends = sorted(want.trends, key=tkey)
     assert [tkey(r) for r in got_trends] == [tkey(r) for r in want_trends], (got_trends, want_trends)

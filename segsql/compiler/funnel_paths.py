@@ -221,7 +221,7 @@ class PathBuilder:
         flags = [col(c.step(j)) for j in range(1, self.k + 1)] + [col(c.exclusion(i)) for i in range(len(self.f.exclusions))]
         return self._cte("rows", exp.select(exp.Star()).from_(self.rows).where(exp.or_(*flags)))
 
-    def _held(self, j: int, row: str) -> list[exp.Expr]:
+    def _held(self, j: int, row: str | None) -> list[exp.Expr]:
         return [col(self.cols.hold(j, m), row) for m in range(self.f.holds)]
 
     def _paths_ordered(self) -> str:
@@ -230,9 +230,9 @@ class PathBuilder:
         strict = self.f.order == "strict"
         first = exp.select(
             col(UID), exp.alias_(col(T), "__t1"), exp.alias_(col(RID), "__r1"),
-            *(exp.alias_(v, f"__v{m}") for m, v in enumerate(self._held(1, ""))),
+            *(exp.alias_(v, f"__v{m}") for m, v in enumerate(self._held(1, None))),
             *([exp.alias_(col(EV_LE), "__le1")] if strict else []),
-        ).from_(rows).where(col(self.cols.step(1)), *self._entered(col(T)), *(exp.not_(exp.Is(this=v, expression=exp.null())) for v in self._held(1, "")))
+        ).from_(rows).where(col(self.cols.step(1)), *self._entered(col(T)), *(exp.not_(exp.Is(this=v, expression=exp.null())) for v in self._held(1, None)))
         prefixes = [self._cte("p1", first)]
         for j in range(2, self.k + 1):
             step = self.f.steps[j - 1]
@@ -281,7 +281,7 @@ class PathBuilder:
         rows = self._funnel_rows()
         parts = []
         for j in range(1, self.k + 1):
-            held = self._held(j, "")
+            held = self._held(j, None)
             part = exp.select(col(UID), col(T), col(RID), exp.alias_(lit(j), "__step"), *(exp.alias_(v, f"__v{m}") for m, v in enumerate(held)))
             parts.append(part.from_(rows).where(col(self.cols.step(j)), *(exp.not_(exp.Is(this=v.copy(), expression=exp.null())) for v in held)))
         union: exp.Query = parts[0]
