@@ -8,7 +8,6 @@ or breakdown) is one error at the line where the user can fix it.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from segsql.definitions.parse_behaviour import parse_duration, parse_row_conditi
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
+from segsql.util.suggest import suggest
 
 ORDERS = ("sequential", "strict", "any")
 PERIODS = ("day", "week", "month")
@@ -30,14 +30,6 @@ FUNNEL_KEYS = (
     "exclusions", "audience", "breakdown", "hold_constant", "trends", "meta",
 )
 STEP_KEYS = ("event", "purchase", "where", "name", "within_previous", "hold")
-
-
-def did_you_mean(name: str, known: list[str] | tuple[str, ...]) -> str:
-    """`did you mean 'x'?` when a known name is close, else the list of known names."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return f"known: {', '.join(sorted(known)) or 'none'}"
 
 
 @dataclass(frozen=True)
@@ -190,7 +182,7 @@ def _breakdown(node: Node, ctx: FilterContext) -> ValueRef | None:
         raise node.fail("`breakdown` needs a users source", "declare `users:` in models/sources.yml", "breakdown")
     column = users.attributes.get(name)
     if column is None:
-        raise node.fail(f"unknown breakdown attribute {name!r}", f"use a users attribute of models/sources.yml — {did_you_mean(name, tuple(users.attributes))}", "breakdown")
+        raise node.fail(f"unknown breakdown attribute {name!r}", suggest(name, users.attributes, what="users attribute"), "breakdown")
     if column.type not in BREAKDOWN_TYPES:
         raise node.fail(
             f"breakdown attribute {name!r} is of type {column.type}; a breakdown groups by a {' or '.join(BREAKDOWN_TYPES)} attribute",
@@ -212,7 +204,7 @@ def parse_funnel(data: Any, loc: Location, ctx: FilterContext) -> Funnel:
     node.what = f"funnel {name!r}"
     order = node.string("order", "sequential") or "sequential"
     if order not in ORDERS:
-        raise node.fail(f"unknown order {order!r}", f"use one of {', '.join(ORDERS)} — {did_you_mean(order, ORDERS)}", "order")
+        raise node.fail(f"unknown order {order!r}", suggest(order, ORDERS), "order")
     hold_default = _hold_list(node, "hold_constant") if node.has("hold_constant") else ()
 
     steps: list[FunnelStep] = []
@@ -272,7 +264,7 @@ def parse_funnel(data: Any, loc: Location, ctx: FilterContext) -> Funnel:
         tn.check_keys(["period"])
         trends = tn.string("period", required=True) or ""
         if trends not in PERIODS:
-            raise tn.fail(f"unknown trends period {trends!r}", f"use one of {', '.join(PERIODS)} — {did_you_mean(trends, PERIODS)}", "period")
+            raise tn.fail(f"unknown trends period {trends!r}", suggest(trends, PERIODS), "period")
     audience = node.string("audience")
     return Funnel(
         name=name,
@@ -298,6 +290,6 @@ def check_funnels(funnels: dict[str, Funnel], segments: dict[str, Any]) -> None:
             raise ProjectError(
                 f"funnel {funnel.name!r} has unknown audience segment {funnel.audience!r}",
                 funnel.audience_location or funnel.location,
-                f"name a segment of the project — {did_you_mean(funnel.audience, tuple(segments))}",
+                suggest(funnel.audience, segments, what="segment"),
             )
 
