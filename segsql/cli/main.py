@@ -207,6 +207,45 @@ def show(name: str, limit: int, as_of: str | None, fmt: str) -> None:
 
 @cli.command()
 @click.argument("name")
+@click.option("--trends", is_flag=True, help="Conversion by entry period (the funnel needs `trends:`).")
+@click.option("--chart", "chart_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write a chart: .png, .svg or .html (opens offline).")
+@AS_OF
+@FORMAT
+def funnel(name: str, trends: bool, chart_path: Path | None, as_of: str | None, fmt: str) -> None:
+    """A funnel's step table (or --trends) at --as-of, computed without writing; optionally a chart."""
+    from segsql.reports import charts
+    from segsql.reports.funnel import TREND_COLUMNS, chart, funnel_report, step_rows
+    from segsql.util.suggest import suggest
+
+    session = _session(as_of)
+    funnels = session.definitions.funnels
+    if name not in funnels:
+        raise UsageError(f"no funnel named {name!r}", hint=suggest(name, funnels, what="funnel"))
+    if trends and not funnels[name].trends:
+        raise UsageError(f"funnel {name!r} has no `trends:`", hint=f"add trends: {{period: week}} to funnel {name!r} at {funnels[name].location}")
+    if chart_path is not None:
+        charts.check_path(chart_path)
+    with session.connect() as adapter:
+        report = funnel_report(session, adapter, name, trends)
+    if chart_path is not None:
+        charts.save(chart(report, trends), chart_path)
+    if fmt == "json":
+        output.print_json({**report.as_dict(), **({"chart": str(chart_path)} if chart_path else {})})
+        return
+    if trends:
+        assert report.trends is not None
+        columns = [c for c in TREND_COLUMNS if c != "breakdown" or report.breakdown]
+        rows = [tuple(f"{100 * r[c]:.1f}%" if c == "conversion" and r[c] is not None else r[c] for c in columns) for r in report.trends]
+        output.print_table(f"{name}: trends at {report.as_of}", columns, rows)
+    else:
+        columns, table = step_rows(report)
+        output.print_table(f"{name} ({report.order}) at {report.as_of}", columns, table)
+    if chart_path is not None:
+        output.status(f"chart written to {chart_path}")
+
+
+@cli.command()
+@click.argument("name")
 @FORMAT
 def history(name: str, fmt: str) -> None:
     """Size, entered and exited of a segment over past runs."""

@@ -162,3 +162,42 @@ def bars(records: Records, x: str, y: str, title: str, color: str | None = None)
         encoding["color"] = alt.Color(f"{color}:N", title=None)
     chart: alt.Chart = alt.Chart(_data([dict(r) for r in records]), title=title).mark_bar().encode(**encoding).properties(width=max(200, 60 * len(records)), height=240)
     return chart
+
+
+def funnel(records: Records, title: str, color: str | None = None) -> alt.Chart:
+    """A horizontal funnel: one bar per step (top to bottom), labelled with its users, the
+    conversion from the first step and the median time from the previous one; with `color`,
+    one bar per value of that column within each step, one colour per value.
+
+    Records hold `step`, `step_name`, `users` and a ready `label`."""
+    import altair as alt
+
+    order = list(dict.fromkeys(f"{r['step']}. {r['step_name']}" for r in records))
+    rows = [{**dict(r), "step_label": f"{r['step']}. {r['step_name']}"} for r in records]
+    data = _data(rows)
+    y = alt.Y("step_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
+    encoding: dict[str, Any] = {"y": y, "x": alt.X("users:Q", title="users")}
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", title=color)
+        encoding["yOffset"] = alt.YOffset(f"{color}:N")
+    base = alt.Chart(data, title=title).encode(**encoding)
+    bars = base.mark_bar() if color else base.mark_bar(color="steelblue")
+    text = base.mark_text(align="left", dx=4, color="black").encode(text=alt.Text("label:N"))
+    per_step = len({str(r.get(color)) for r in records}) if color else 1
+    chart: alt.Chart = (bars + text).properties(width=520, height=max(120, 28 * per_step * len(order)))
+    return chart
+
+
+def conversion_lines(records: Records, x: str, y: str, title: str, color: str | None = None) -> alt.Chart:
+    """`y` (a share, shown as a percentage) over periods `x`, one line per value of `color`."""
+    import altair as alt
+
+    encoding: dict[str, Any] = {
+        "x": alt.X(f"{x}:T", title=x),
+        "y": alt.Y(f"{y}:Q", title=y, axis=alt.Axis(format="%")),
+        "tooltip": [alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=".1%")],
+    }
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", title=color)
+    chart: alt.Chart = alt.Chart(_data([dict(r) for r in records]), title=title).mark_line(point=True).encode(**encoding).properties(width=480, height=240)
+    return chart
