@@ -183,27 +183,37 @@ class FunnelCompiler:
         query: exp.Query = parts[0]
         for part in parts[1:]:
             query = exp.union(query, part, distinct=False)
-        select = exp.select(exp.Star()).from_(query.subquery("__funnels", copy=False), copy=False)
+        select = self._with_breakdowns(funnels, query.subquery("f", copy=False), width)
         for alias, cte in ctes.items():
             select = select.with_(alias, as_=cte, copy=False)
         return select
 
-    def _output(self, funnel: Funnel, chosen: str, width: int) -> exp.Select:
-        """The funnel's rows of the result: its breakdown value, audience, padded step times."""
-        users = self.defs.sources.users
+    def _with_breakdowns(self, funnels: list[Funnel], rows: exp.Subquery, width: int) -> exp.Select:
+        """The funnels' rows with each one's breakdown value: one join to users for all of them."""
         c = exp.column
-        breakdown: exp.Expr = exp.cast(exp.null(), exp.DataType.Type.VARCHAR)
+        users = self.defs.sources.users
+        ifs = []
+        if users is not None:
+            for f in funnels:
+                if f.breakdown is not None:
+                    value = self.rules.to_text(self.conditions.value(f.breakdown, "u", users.table).sql)
+                    ifs.append(exp.If(this=exp.EQ(this=c("funnel", table="f"), expression=lit(f.name)), true=value))
+        breakdown: exp.Expr = exp.Case(ifs=ifs) if ifs else exp.cast(exp.null(), exp.DataType.Type.VARCHAR)
+        columns = [c("funnel", table="f"), c(ID_COLUMN, table="f"), exp.alias_(breakdown, "breakdown"), c("furthest_step", table="f")]
+        select = exp.select(*columns, *(c(f"step_{j}_at", table="f") for j in range(1, width + 1))).from_(rows, copy=False)
+        if ifs and users is not None:
+            on = exp.EQ(this=self.rules.to_text(c(users.id, table="u")), expression=c(ID_COLUMN, table="f"))
+            select = select.join(exp.alias_(exp.to_table(users.table, dialect=self.dialect), "u", table=True), on=on, join_type="left", copy=False)
+        return select
+
+    def _output(self, funnel: Funnel, chosen: str, width: int) -> exp.Select:
+        """The funnel's rows of the result: its audience applied, step times padded to `width`."""
+        c = exp.column
         select = exp.select().from_(exp.alias_(exp.to_table(chosen), "c", table=True))
-        if funnel.breakdown is not None and users is not None:
-            value = self.conditions.value(funnel.breakdown, "u", users.table).sql
-            breakdown = self.rules.to_text(value)
-            on = exp.EQ(this=self.rules.to_text(c(users.id, table="u")), expression=c(UID, table="c"))
-            select = select.join(exp.alias_(exp.to_table(users.table, dialect=self.dialect), "u", table=True), on=on, join_type="left")
         times = [c(f"__t{j}", table="c") if j <= len(funnel.steps) else exp.cast(exp.null(), self.rules.timestamp_type) for j in range(1, width + 1)]
         select = select.select(
             exp.alias_(lit(funnel.name), "funnel"),
             exp.alias_(c(UID, table="c"), ID_COLUMN),
-            exp.alias_(breakdown, "breakdown"),
             exp.alias_(c("__reached", table="c"), "furthest_step"),
             *(exp.alias_(t, f"step_{j}_at") for j, t in enumerate(times, start=1)),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from segsql.demo.seed import seed_demo
@@ -25,7 +26,7 @@ def test_demo_funnels_have_non_empty_decreasing_steps(tmp_path: Path) -> None:
                 by_value.setdefault(row["breakdown"], []).append(row["users"])
             counts = by_value[None] if funnel.breakdown is None else [sum(c) for c in zip(*by_value.values(), strict=True)]
             assert counts[-1] > 0, (name, counts)
-            assert all(a > b for a, b in zip(counts, counts[1:], strict=False)), (name, counts)
+            assert all(a > b for a, b in itertools.pairwise(counts)), (name, counts)
             assert funnel.description
             if funnel.breakdown is not None:
                 assert len(by_value) >= 3, (name, list(by_value))
