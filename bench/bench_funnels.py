@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_fused import peak_rss_mib, reset_peak_rss  # noqa: E402
-from datagen import AS_OF, existing_sizes, generate  # noqa: E402
+from bench_fused import peak_rss_mib, reset_peak_rss
+from datagen import AS_OF, existing_sizes, generate
 
 STEPS = ("product_viewed", "add_to_cart", "checkout_started")
 WINDOW_S = 7 * 86400
