@@ -42,6 +42,9 @@ class DialectRules:
     #: Engine type names (upper case) of naive timestamps: in the UTC session they are UTC
     #: instants already, so `to_utc` would be the identity and is skipped (see ColumnTypes).
     naive_timestamps = frozenset({"TIMESTAMP"})
+    #: `ASOF LEFT JOIN` finds each row's earliest match at or after a time by a merge, without
+    #: a window (funnel chains); engines without it use the window form.
+    asof_join = False
 
     # -- literals and types -------------------------------------------------------------
     def timestamp(self, moment: dt.datetime) -> exp.Expr:
@@ -189,7 +192,9 @@ class DialectRules:
 
 
 class DuckDBRules(DialectRules):
-    """DuckDB: the base rules, plus a JSON number read with one parse of the document."""
+    """DuckDB: the base rules, plus a JSON number read with one parse of the document and ASOF joins."""
+
+    asof_join = True
 
     def json_number(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         # JSON_VALUE gives a scalar's JSON text: a number bare, a string with its quotes, true /

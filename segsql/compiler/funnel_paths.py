@@ -156,6 +156,8 @@ class PathBuilder:
         return exp.Case(ifs=ifs, default=lit(1)) if ifs else lit(1)
 
     def _greedy_sequential(self) -> str:
+        if self.compiler.rules.asof_join:
+            return self._asof_sequential()
         nexts = self._nexts(self._groups(), range(2, self.k + 1))
         select = exp.select().from_(exp.alias_(exp.to_table(nexts), "s", table=True))
         times: list[exp.Expr] = [col(T, "s")]
@@ -169,6 +171,26 @@ class PathBuilder:
                 previous = alias
         where = exp.and_(exp.EQ(this=col("__h1", "s"), expression=lit(1)), *self._entered(col(T, "s")))
         return self._candidates(select, self._reached_in_window(times), times, where)
+
+    def _asof_sequential(self) -> str:
+        """The same chain by ASOF joins (DuckDB): each step's earliest row at or after the previous
+        step's time, read from the step's own rows, with no grouping and no window."""
+        c, holds = self.cols, range(self.f.holds)
+        tables = []
+        for j in range(1, self.k + 1):
+            held = [col(c.hold(j, m)) for m in holds]
+            rows = exp.select(col(UID), *(exp.alias_(h, f"__k{m}") for m, h in zip(holds, held, strict=True)), col(T)).from_(self.rows)
+            rows = rows.where(col(c.step(j)), *(exp.not_(exp.Is(this=h.copy(), expression=exp.null())) for h in held))
+            tables.append(self._cte(f"step{j}", rows))
+        select = exp.select().from_(exp.alias_(exp.to_table(tables[0]), "s", table=True))
+        times: list[exp.Expr] = [col(T, "s")]
+        for j in range(2, self.k + 1):
+            alias, previous = f"s{j}", "s" if j == 2 else f"s{j - 1}"
+            on = exp.and_(*self._same_keys(alias, "s"), exp.GTE(this=col(T, alias), expression=col(T, previous)))
+            join = exp.Join(this=exp.alias_(exp.to_table(tables[j - 1]), alias, table=True), on=on, method="ASOF", side="LEFT")
+            select = select.join(join, copy=False)
+            times.append(col(T, alias))
+        return self._candidates(select, self._reached_in_window(times), times, exp.and_(exp.true(), *self._entered(col(T, "s"))))
 
     def _greedy_strict(self) -> str:
         """Each step at the current time or at the user's next event time, in layers (one per step)."""
