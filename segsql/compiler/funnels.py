@@ -32,12 +32,13 @@ from sqlglot import exp
 from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.conditions import ConditionCompiler, two_valued
-from segsql.compiler.dialects import lit, rules_for
+from segsql.compiler.dialects import lit
+from segsql.compiler.registry import rules_for
 from segsql.compiler.funnel_paths import PathBuilder
 from segsql.compiler.query import SegmentCompiler
 from segsql.definitions.funnels import Funnel, RowFilter
 from segsql.definitions.project import Definitions
-from segsql.planner import SharedSteps
+from segsql.planner.plan import Plan
 
 ROWS = "__funnel_rows"
 SEQ = "__funnel_seq"
@@ -80,7 +81,8 @@ class FunnelCompiler:
         self.rules = rules_for(dialect)
         self.as_of = as_of
         self.conditions = ConditionCompiler(self.rules, as_of, types)
-        self.behaviour = BehaviourCompiler(self.conditions, definitions.sources, definitions.config.timezone, SharedSteps(), dialect)
+        # the row-level SQL of the sources (time, user, seen rows, occurrences) needs no segment plan
+        self.behaviour = BehaviourCompiler(self.conditions, definitions.sources, definitions.config.timezone, Plan("flags", as_of, ()), dialect)
 
     def funnel(self, name: str) -> Funnel:
         return self.defs.funnels[name]

@@ -8,7 +8,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from segsql.compiler.dialects import COMPILE_DIALECTS, rules_for
+from segsql.compiler.registry import COMPILE_DIALECTS, rules_for
 from segsql.compiler.funnel_tables import step_table, trends_table, users_table
 from segsql.compiler.funnels import FunnelCompiler, is_greedy
 from segsql.run.session import Options, open_session
