@@ -33,9 +33,9 @@ from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.conditions import ConditionCompiler, two_valued
 from segsql.compiler.dialects import lit
-from segsql.compiler.registry import rules_for
 from segsql.compiler.funnel_paths import PathBuilder
 from segsql.compiler.query import SegmentCompiler
+from segsql.compiler.registry import rules_for
 from segsql.definitions.funnels import Funnel, RowFilter
 from segsql.definitions.project import Definitions
 from segsql.planner.plan import Plan

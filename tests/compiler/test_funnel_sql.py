@@ -8,9 +8,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from segsql.compiler.registry import COMPILE_DIALECTS, rules_for
 from segsql.compiler.funnel_tables import step_table, trends_table, users_table
 from segsql.compiler.funnels import FunnelCompiler, is_greedy
+from segsql.compiler.registry import COMPILE_DIALECTS, rules_for
 from segsql.run.session import Options, open_session
 from tests.conftest import write_project
 
