@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import sys
@@ -129,8 +130,10 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
         raise UsageError(f"--dialect {dialect!r} is not a compile target", hint=suggest(dialect, ["all", *COMPILE_DIALECTS]))
 
     try:
-        session = _session(as_of, need_target=False)
+        session = _compile_session(as_of, check)
         names = _selected(session, select, exclude, state)
+        if check:
+            _check_sources(session)
         dialects = list(COMPILE_DIALECTS) if dialect == "all" else [dialect]
         result = compile_project(session, names, dialects)
     except ProjectError as err:  # a command-line mistake stays exit 2
@@ -147,6 +150,33 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
             output.print_error(error)
     if result.errors:
         raise RunFailure(f"{plural(len(result.errors), 'segment')} failed to compile") if check else UsageError(result.errors[0])
+
+
+def _compile_session(as_of: str | None, check: bool) -> Session:
+    """`compile` needs no target; `--check` uses the profile's when it loads, to check the sources."""
+    if check and _options().target is None:
+        with contextlib.suppress(UserError):  # no usable profile (say, CI without credentials)
+            return _session(as_of, need_target=True)
+    return _session(as_of, need_target=False)
+
+
+def _check_sources(session: Session) -> None:
+    """`compile --check` on a target that connects: every table and column of sources.yml exists."""
+    from segsql.engines import EngineError
+    from segsql.run.source_check import connectable, source_types
+
+    target = session.project.target
+    if target is None:
+        return
+    reason = connectable(target, session.root)
+    if reason is None:
+        try:
+            with session.connect() as adapter:
+                source_types(session.definitions.sources, adapter)
+            return
+        except EngineError as err:
+            reason = f"cannot connect to target {target.name!r}: {str(err).splitlines()[0] if str(err) else 'no reason given'}"
+    output.status(f"note: source tables not checked ({reason})")
 
 
 @cli.command()

@@ -8,8 +8,8 @@ from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
 from segsql.engines import Adapter
-from segsql.run.materialize import source_types
 from segsql.run.session import Session
+from segsql.run.source_check import source_types
 
 
 @dataclass(frozen=True)
