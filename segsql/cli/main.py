@@ -340,7 +340,8 @@ def main(argv: list[str] | None = None) -> None:
             output.print_traceback(traceback.format_exc())
         if isinstance(err, UserError):
             _fail(f"{err.message} — {err.hint}" if err.hint else err.message, err.exit_code, as_json, err.location, stderr=str(err))
-        _fail(str(err), err.exit_code, as_json)
+        location = getattr(err, "location", None)
+        _fail(getattr(err, "message", str(err)), err.exit_code, as_json, location, stderr=str(err))
     except Exception as err:
         if show_traceback:
             output.print_traceback(traceback.format_exc())

@@ -23,6 +23,7 @@ SEGMENT_KEYS = (
     "where", "sql", "dialect", "split", "meta",
 )
 _REF_RE = re.compile(re.escape(REF_PREFIX) + r"([A-Za-z0-9_]+)")
+_QUOTED = re.compile(r'"([^"\n]{1,128})"|\'([^\'\n]{1,128})\'')  # what an engine error quotes
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,20 @@ class Segment:
         if self.where is None:
             return []
         return [(n.segment, n.location) for n in walk(self.where) if isinstance(n, SegmentRef)]
+
+    def error_location(self, message: str) -> Location:
+        """Where to blame an engine error about this segment: a SQL segment's own SQL — the
+        first line naming something the engine quotes (`"contry"`), else its first line — in
+        its `.sql` file or under `sql:`; a filter segment's entry."""
+        if self.sql is None:
+            return self.location
+        lines = self.sql.text.splitlines()
+        for match in _QUOTED.finditer(message):
+            word = re.compile(rf"(?<!\w){re.escape(match.group(1) or match.group(2))}(?!\w)", re.IGNORECASE)
+            for number, line in enumerate(lines, 1):
+                if word.search(line):
+                    return self.sql.location.at(self.sql.file_line(number))
+        return self.sql.location
 
     def membership_hash(self) -> str:
         """Changes when membership may change; editing description or tags does not."""
