@@ -157,9 +157,9 @@ class SegmentStrategy(Strategy):
         g = seg.guards
         previous = res.size - res.entered + res.exited
         if g.min_size is not None and res.size < g.min_size:
-            self._fail(name, f"guard min_size: {res.size} members, fewer than {g.min_size}")
+            self._fail(name, f"guard min_size: {plural(res.size, 'member')}, fewer than {g.min_size}")
         elif g.max_size is not None and res.size > g.max_size:
-            self._fail(name, f"guard max_size: {res.size} members, more than {g.max_size}")
+            self._fail(name, f"guard max_size: {plural(res.size, 'member')}, more than {g.max_size}")
         elif g.max_change_pct is not None and previous > 0:
             change = abs(res.size - previous) * 100 / previous
             if change > g.max_change_pct:
