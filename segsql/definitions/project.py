@@ -52,7 +52,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
             raise ProjectError(f"bad SQL segment file name {stem!r}", f.location, "name SQL files like segment names: lower-case letters, digits, _")
         if stem in sql_files:
             raise ProjectError(f"two SQL files define segment {stem!r}", f.location, f"rename one of them (the other is {sql_files[stem].location})")
-        sql_files[stem] = SqlBody(f.text, None, f.location.at(1), f.lines)
+        sql_files[stem] = SqlBody(f.text, None, f.location.at(1), f.lines, hash_text=f.hash_text)
 
     segments: dict[str, Segment] = {}
     unit_tests: list[tuple[Any, Location]] = []
@@ -66,8 +66,10 @@ def build_definitions(project: LoadedProject) -> Definitions:
             if node.has(key):
                 raise node.fail(f"`{key}:` blocks are not supported yet by this version of segsql (SPEC section {section})", f"remove the `{key}:` block for now: nothing would compute it", key)
         if node.has("segments"):
-            for item, loc in node.items("segments", "segment"):
-                seg = parse_segment(item, loc, ctx, sql_files)
+            hashed = f.hash_data.get("segments") if isinstance(f.hash_data, dict) else None
+            items = node.items("segments", "segment")
+            for i, (item, loc) in enumerate(items):
+                seg = parse_segment(item, loc, ctx, sql_files, hashed[i] if isinstance(hashed, list) and len(hashed) == len(items) else None)
                 if seg.name in segments:
                     raise ProjectError(f"segment {seg.name!r} is defined twice", seg.location, f"rename one (the other is at {segments[seg.name].location})")
                 segments[seg.name] = seg

@@ -37,6 +37,8 @@ class SqlBody:
     lines: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
     #: where `dialect:` was written, for an unknown dialect's error
     dialect_location: Location | None = field(default=None, compare=False, repr=False)
+    #: the text rendered with `as_of` as a placeholder, when it uses as_of: what membership_hash reads
+    hash_text: str | None = field(default=None, compare=False, repr=False)
 
     def refs(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_REF_RE.findall(self.text)))
@@ -112,7 +114,8 @@ class Segment:
 
     def membership_hash(self) -> str:
         """Changes when membership may change; editing description or tags does not."""
-        return _hash([meaning(self.where), meaning(self.sql), meaning(self.split)])
+        sql = self.sql if self.sql is None or self.sql.hash_text is None else replace(self.sql, text=self.sql.hash_text)
+        return _hash([meaning(self.where), meaning(sql), meaning(self.split)])
 
     def metadata_hash(self) -> str:
         return _hash([self.description, self.tags, self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
@@ -165,8 +168,9 @@ def _cdi_attribute(node: Node, name: str) -> str:
     return key
 
 
-def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, SqlBody]) -> Segment:
-    """One entry of a `segments:` list."""
+def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, SqlBody], hash_data: Any = None) -> Segment:
+    """One entry of a `segments:` list; `hash_data` is the same entry rendered with `as_of` as a
+    placeholder (None when its file does not use as_of)."""
     node = Node(data, loc, "segment")
     node.check_keys(SEGMENT_KEYS)
     name = node.string("name", required=True) or ""
@@ -195,7 +199,8 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     elif node.has("sql"):
         text = node.string("sql", required=True) or ""
         sql_line = node.line("sql").line or 1
-        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line), dialect_location=dialect_at)
+        hash_sql = hash_data.get("sql") if isinstance(hash_data, dict) and isinstance(hash_data.get("sql"), str) else None
+        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line), dialect_location=dialect_at, hash_text=hash_sql)
     elif name in sql_files:
         sql = replace(sql_files[name], dialect=dialect, dialect_location=dialect_at)
     else:

@@ -13,13 +13,14 @@ from pathlib import Path, PurePosixPath
 from segsql.definitions.dag import dependents, topological_order
 from segsql.definitions.segments import Segment
 from segsql.errors import UsageError
+from segsql.util.suggest import closest, suggest
 
 Method = Callable[[dict[str, Segment], str, Path | None], set[str]]
 
 
 def _by_name(segments: dict[str, Segment], value: str, _state: Path | None) -> set[str]:
     if value not in segments:
-        raise UsageError(f"no segment named {value!r}", hint=f"known segments: {', '.join(sorted(segments)) or 'none'}")
+        raise UsageError(f"no segment named {value!r}", hint=suggest(value, sorted(segments), what="segment"))
     return {value}
 
 
@@ -27,7 +28,7 @@ def _by_tag(segments: dict[str, Segment], value: str, _state: Path | None) -> se
     found = {n for n, s in segments.items() if value in s.tags}
     if not found:
         tags = sorted({t for s in segments.values() for t in s.tags})
-        raise UsageError(f"no segment has the tag {value!r}", hint=f"known tags: {', '.join(tags) or 'none'}")
+        raise UsageError(f"no segment has the tag {value!r}", hint=suggest(value, tags, what="tag"))
     return found
 
 
@@ -41,7 +42,7 @@ def _by_path(segments: dict[str, Segment], value: str, _state: Path | None) -> s
 
 def _by_state(segments: dict[str, Segment], value: str, state: Path | None) -> set[str]:
     if value != "modified":
-        raise UsageError(f"unknown state selector state:{value}", hint="use state:modified")
+        raise UsageError(f"unknown state selector state:{value}", hint=suggest(value, ["modified"]).replace("'modified'", "'state:modified'"))
     if state is None:
         raise UsageError("state:modified needs --state DIR", hint="pass a previous target/ folder with --state")
     manifest = state / "manifest.json"
@@ -58,6 +59,11 @@ def _by_state(segments: dict[str, Segment], value: str, state: Path | None) -> s
 METHODS: dict[str, Method] = {"tag": _by_tag, "path": _by_path, "state": _by_state}
 
 
+def _method_hint(method: str) -> str:
+    best = closest(method, METHODS)
+    return (f"did you mean '{best}:'? " if best else "") + "a selector is a name, tag:x, path:models/x or state:modified"
+
+
 def _one(segments: dict[str, Segment], selector: str, state: Path | None) -> set[str]:
     upstream = selector.startswith("+")
     downstream = selector.endswith("+")
@@ -68,7 +74,7 @@ def _one(segments: dict[str, Segment], selector: str, state: Path | None) -> set
     if sep and method in METHODS:
         found = METHODS[method](segments, value, state)
     elif sep:
-        raise UsageError(f"unknown selector method {method!r} in {selector!r}", hint="use a name, tag:x, path:models/x, state:modified")
+        raise UsageError(f"unknown selector method {method!r} in {selector!r}", hint=_method_hint(method))
     else:
         found = _by_name(segments, core, state)
     if upstream:
