@@ -237,40 +237,93 @@ def show(name: str, limit: int, as_of: str | None, fmt: str) -> None:
 
 @cli.command()
 @click.argument("name")
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False), help="Also draw size, entered and exited per run: a .png, .svg or .html file.")
 @FORMAT
-def history(name: str, fmt: str) -> None:
+def history(name: str, chart: Path | None, fmt: str) -> None:
     """Size, entered and exited of a segment over past runs."""
-    from segsql.reports.history import segment_history
+    from segsql.reports.charts import check_path
+    from segsql.reports.history import history_chart, segment_history
 
+    if chart:
+        check_path(chart)
     session = _session()
     _selected(session, (name,), (), None)
     if session.definitions.segments[name].materialized == "ephemeral":
         raise UsageError(f"segment {name!r} is ephemeral: it has no table, so runs record no history for it", hint="set materialized: table to track its size")
     with session.connect() as adapter:
         rows = segment_history(adapter, name)
+    if chart:
+        history_chart(name, rows, chart)
     if fmt == "json":
-        output.print_json({"segment": name, "runs": [r.as_dict() for r in rows]})
+        output.print_json({"segment": name, "runs": [r.as_dict() for r in rows]} | ({"chart": str(chart)} if chart else {}))
     else:
         output.print_table(f"history of {name}", ["as_of", "size", "entered", "exited", "run", "finished"], [(r.as_of, r.size, r.entered, r.exited, r.run_id, r.finished_at) for r in rows])
+        if chart:
+            output.print_text(f"wrote {chart}")
 
 
 @cli.command()
 @click.argument("names", nargs=-1, required=True)
 @click.option("--baseline", default="all", show_default=True, help="'all' (every user) or a segment to compare against.")
-@click.option("--within", "within", default=30, show_default=True, type=click.IntRange(1, 36_500), help="Window of the behaviour KPIs, in days.")
+@click.option("--within", "within", default=30, show_default=True, type=click.IntRange(1, 36_500), help="Window of the behaviour KPIs (with --by-split: after entering), in days.")
+@click.option("--by-split", is_flag=True, help="Readout of one split segment: conversion per group against the holdout.")
+@click.option("--metric", default="purchase", show_default=True, help="With --by-split: purchase, or event:NAME.")
 @AS_OF
 @FORMAT
-def insights(names: tuple[str, ...], baseline: str, within: int, as_of: str | None, fmt: str) -> None:
+def insights(names: tuple[str, ...], baseline: str, within: int, by_split: bool, metric: str, as_of: str | None, fmt: str) -> None:
     """Segments side by side: size, share of baseline, purchasers, revenue, AOV, events, recency."""
     from segsql.reports.insights import print_insights, segment_insights
 
     session = _session(as_of)
+    if by_split:
+        _split_readout(session, names, metric, within, fmt)
+        return
     with session.connect() as adapter:
         result = segment_insights(session, adapter, _in_order(session, names), baseline, within)
     if fmt == "json":
         output.print_json(result.as_dict())
     else:
         print_insights(result)
+
+
+def _split_readout(session: Session, names: tuple[str, ...], metric: str, within: int, fmt: str) -> None:
+    from segsql.reports.splits import parse_metric, print_readout, split_readout
+
+    chosen = _in_order(session, names)
+    if len(chosen) != 1:
+        raise UsageError(f"--by-split reads one segment, got {len(chosen)}: {', '.join(chosen)}", hint="name one split segment")
+    parsed = parse_metric(metric)
+    with session.connect() as adapter:
+        result = split_readout(session, adapter, chosen[0], parsed, within)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        print_readout(result)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False), help="Also draw a heat map: a .png, .svg or .html file.")
+@AS_OF
+@FORMAT
+def overlap(names: tuple[str, ...], chart: Path | None, as_of: str | None, fmt: str) -> None:
+    """Pairwise overlap of segments: members in both and the Jaccard index."""
+    from segsql.reports.charts import check_path
+    from segsql.reports.overlap import overlap_chart, print_overlap, segment_overlap
+
+    if chart:
+        check_path(chart)
+    session = _session(as_of)
+    with session.connect() as adapter:
+        result = segment_overlap(session, adapter, _in_order(session, names))
+    if chart:
+        overlap_chart(result, chart)
+    if fmt == "json":
+        output.print_json(result.as_dict() | ({"chart": str(chart)} if chart else {}))
+    else:
+        print_overlap(result)
+        if chart:
+            output.print_text(f"wrote {chart}")
 
 
 @cli.command(name="ls")
