@@ -372,6 +372,43 @@ def _quiet_sqlglot() -> None:
         logger.addHandler(logging.NullHandler())
 
 
+@cli.group()
+def docs() -> None:
+    """A static site of the project's models under target/docs/ (opens offline)."""
+
+
+@docs.command(name="generate")
+@click.option("--no-warehouse", is_flag=True, help="Do not connect: leave out size history and insights.")
+@AS_OF
+@FORMAT
+def docs_generate(no_warehouse: bool, as_of: str | None, fmt: str) -> None:
+    """Write target/docs/: index with search, a page per model, lineage."""
+    from segsql.reports.docs.site import generate
+
+    try:
+        session = _session(as_of, need_target=not no_warehouse)
+    except UsageError:  # no profiles.yml: a site without warehouse data
+        session = _session(as_of, need_target=False)
+    connect = None if no_warehouse or session.project.target is None else session.connect
+    result = generate(session, connect)
+    for note in result.notes:
+        output.status(note)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        output.print_text(f"wrote {len(result.pages)} pages under {result.folder}; open {result.folder / 'index.html'} or run `segsql docs serve`")
+
+
+@docs.command(name="serve")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free port).")
+def docs_serve(port: int) -> None:
+    """Serve target/docs/ on 127.0.0.1 until interrupted."""
+    from segsql.reports.docs.serve import serve
+
+    session = _session(need_target=False)
+    serve(session.target_dir() / "docs", port, lambda url: output.status(f"serving {session.target_dir() / 'docs'} at {url} (Ctrl-C to stop)"))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run click without its own exit handling, and map errors to exit codes."""
     args = sys.argv[1:] if argv is None else argv

@@ -57,11 +57,11 @@ def history_chart(name: str, rows: list[HistoryRow], path: Path) -> Path:
     """Size, entered and exited per run, over the runs' as_of."""
     from segsql.reports import charts
 
-    records = [{"as_of": _iso(r.as_of), "size": r.size, "entered": r.entered, "exited": r.exited} for r in rows]
+    records = [{"as_of": iso_time(r.as_of), "size": r.size, "entered": r.entered, "exited": r.exited} for r in rows]
     return charts.save(charts.lines(records, "as_of", ["size", "entered", "exited"], f"history of {name}"), path)
 
 
-def _iso(moment: str) -> str:
+def iso_time(moment: str) -> str:
     """A stored naive UTC timestamp as ISO 8601 with its zone, so no chart reads it as local time."""
     text = moment.replace(" ", "T")
     return text if text.endswith("Z") or "+" in text[10:] else text + "Z"
