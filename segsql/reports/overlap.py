@@ -17,8 +17,8 @@ from segsql.compiler import SegmentCompiler
 from segsql.compiler.dialects import lit
 from segsql.compiler.query import flag_name
 from segsql.engines import Adapter
-from segsql.run.materialize import source_types
 from segsql.run.session import Session
+from segsql.run.source_check import source_types
 
 
 @dataclass(frozen=True)
