@@ -14,7 +14,7 @@ from segsql.engines.base import Adapter
 from segsql.errors import UsageError
 from segsql.reports.splits import parse_metric, split_readout
 from segsql.reports.stats import compare
-from segsql.run.materialize import run_segments
+from segsql.run.materialize import run_models
 from segsql.run.session import Options, open_session
 from tests.conftest import write_project
 
@@ -76,11 +76,11 @@ def test_groups_converters_and_statistics(tmp_path: Path, engine: Callable[[], A
     adapter.load_rows("purchases", [("external_id", "VARCHAR"), ("purchased_at", "TIMESTAMP"), ("product_id", "VARCHAR"), ("price", "DOUBLE")], purchases())
     root = write_project(tmp_path / "p", FILES)
     run = open_session(Options(root), ENTERED.isoformat() + "Z", need_target=False)
-    assert run_segments(run, adapter, ["campaign", "plain"]).ok
+    assert run_models(run, adapter, ["campaign", "plain"]).ok
     # u00 converts on day 1, then leaves the segment: an intent-to-treat readout still counts it
     adapter.load_rows("users", [("external_id", "VARCHAR"), ("country", "VARCHAR")], [("u00", "JP"), *USERS[1:]])
     later = open_session(Options(root), (ENTERED + dt.timedelta(days=3)).isoformat() + "Z", need_target=False)
-    assert run_segments(later, adapter, ["campaign"]).segments[0].exited == 1
+    assert run_models(later, adapter, ["campaign"]).models[0].exited == 1
     session = open_session(Options(root), READ_AT, need_target=False)
     result = split_readout(session, adapter, "campaign", parse_metric("purchase"), within)
     want = expected(within)
