@@ -13,9 +13,10 @@ from typing import NoReturn
 import click
 
 from segsql import __version__
+from segsql.cli.common import open_project
 from segsql.errors import Location, ProjectError, RunFailure, SegsqlError, UsageError, UserError
 from segsql.reports import output
-from segsql.run.session import Options, Session, open_session
+from segsql.run.session import Options, Session
 from segsql.util.words import plural
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
@@ -46,17 +47,19 @@ def _options() -> Options:
 
 
 def _session(as_of: str | None = None, need_target: bool = True) -> Session:
-    """The project; a `--target` given on the command line is always checked against the profile."""
-    session = open_session(_options(), as_of, need_target or _options().target is not None)
-    if session.project.target:
-        output.hide(session.project.target.secrets)
+    """The project, after reading the command's `--state` (if any); writes target/manifest.json."""
+    ctx = click.get_current_context()
+    session, previous = open_project(as_of, need_target, ctx.params.get("state"))
+    ctx.meta["segsql.state"] = previous
     return session
 
 
 def _selected(session: Session, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None) -> list[str]:
+    """`state` was read by `_session` before it wrote the new manifest."""
     from segsql.run.selection import select as run_select
 
-    return run_select(session.definitions.segments, select, exclude, state)
+    previous = click.get_current_context().meta.get("segsql.state") if state is not None else None
+    return run_select(session.definitions.segments, select, exclude, previous)
 
 
 def _in_order(session: Session, words: tuple[str, ...]) -> list[str]:
@@ -190,14 +193,14 @@ def _check_sources(session: Session) -> None:
 @FORMAT
 def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
     """Materialize the selected segments."""
-    from segsql.run.artifacts import write_json
     from segsql.run.materialize import run_models
+    from segsql.run.run_results import write_run_results
 
     session = _session(as_of)
     names = _selected(session, select, exclude, state)
     with session.connect() as adapter, output.progress() as step:
         result = run_models(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
-    write_json(session.target_dir() / "run_results.json", result.as_dict())
+    write_run_results(session, "run", result.as_dict(), dry_run=dry_run)
     if fmt == "json":
         output.print_json(result.as_dict())
     else:

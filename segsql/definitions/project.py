@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from segsql.definitions.canonical import canonical, environment
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.names import check_cdi_attributes, check_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.definitions.segments import NAME_RE, Segment, SqlBody, parse_segment
 from segsql.definitions.sources import Sources, parse_sources
+from segsql.definitions.unit_tests import UnitTest, parse_unit_test
 from segsql.errors import Location, ProjectError
 from segsql.project.config import ProjectConfig
 from segsql.project.loader import LoadedProject
@@ -31,7 +33,7 @@ class Definitions:
     config: ProjectConfig
     sources: Sources
     segments: dict[str, Segment]
-    unit_tests: list[tuple[Any, Location]] = field(default_factory=list)
+    unit_tests: dict[str, UnitTest] = field(default_factory=dict)
     funnels: list[tuple[Any, Location]] = field(default_factory=list)
 
     @property
@@ -55,7 +57,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
         sql_files[stem] = SqlBody(f.text, None, f.location.at(1), f.lines, hash_text=f.hash_text)
 
     segments: dict[str, Segment] = {}
-    unit_tests: list[tuple[Any, Location]] = []
+    unit_tests: dict[str, UnitTest] = {}
     funnels: list[tuple[Any, Location]] = []
     for f in project.yaml_files:
         if f.data is None:
@@ -74,14 +76,31 @@ def build_definitions(project: LoadedProject) -> Definitions:
                     raise ProjectError(f"segment {seg.name!r} is defined twice", seg.location, f"rename one (the other is at {segments[seg.name].location})")
                 segments[seg.name] = seg
         if node.has("unit_tests"):
-            unit_tests.extend(node.items("unit_tests", "unit test"))
+            for item, loc in node.items("unit_tests", "unit test"):
+                test = parse_unit_test(item, loc, sources)
+                if test.name in unit_tests:
+                    raise ProjectError(f"unit test {test.name!r} is defined twice", test.location, f"rename one (the other is at {unit_tests[test.name].location})")
+                unit_tests[test.name] = test
         if node.has("funnels"):
             funnels.extend(node.items("funnels", "funnel"))
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
+    for name, seg in segments.items():
+        env = environment(canonical(seg.where), seg.sql is not None, sources, project.config.timezone, project.config.bucket_salt)
+        segments[name] = replace(seg, environment=env)
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)
     check_references(segments)
     check_cycles(segments)
+    check_unit_tests(unit_tests, segments)
     return Definitions(project.config, sources, segments, unit_tests, funnels)
+
+
+def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:
+    """A test names a segment of the project, and no segment shares its name (selectors name both)."""
+    for test in tests.values():
+        if test.name in segments:
+            raise ProjectError(f"unit test {test.name!r} has the name of a segment", test.location, f"rename the test (the segment is at {segments[test.name].location}), e.g. {test.name}_test")
+        if test.kind == "segment" and test.model not in segments:
+            raise ProjectError(f"unit test {test.name!r} tests unknown segment {test.model!r}", test.location, f"fix the name (known: {', '.join(sorted(segments)) or 'none'})")

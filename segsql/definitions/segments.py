@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
+from segsql.definitions.canonical import digest
 from segsql.definitions.filters import Filter, SegmentRef, walk
 from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.reader import Node
 from segsql.errors import Location
 from segsql.project.loader import REF_PREFIX
+from segsql.project.yaml_lines import plain
 from segsql.util.suggest import suggest
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -79,6 +79,10 @@ class Segment:
     where: Filter | None = None
     sql: SqlBody | None = None
     split: Split | None = None
+    #: what membership reads outside the definition (source tables, time zone, salt), canonical
+    environment: Any = field(default=None, compare=False, repr=False)
+    #: the entry as rendered from YAML (plain data): enough to rebuild it from a manifest
+    yaml: Any = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -113,17 +117,14 @@ class Segment:
         return self.sql.location
 
     def membership_hash(self) -> str:
-        """Changes when membership may change; editing description or tags does not."""
+        """Changes when membership may change; editing description or tags, or moving the entry, does not.
+
+        It includes what a filter segment reads outside its YAML (`environment`)."""
         sql = self.sql if self.sql is None or self.sql.hash_text is None else replace(self.sql, text=self.sql.hash_text)
-        return _hash([meaning(self.where), meaning(sql), meaning(self.split)])
+        return digest([meaning(self.where), meaning(sql), meaning(self.split), self.environment])
 
     def metadata_hash(self) -> str:
-        return _hash([self.description, self.tags, self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
-
-
-def _hash(parts: list[Any]) -> str:
-    text = json.dumps(parts, default=str, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return digest([self.description, list(self.tags), self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
 
 
 def _guards(node: Node) -> Guards:
@@ -224,4 +225,5 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
         where=where,
         sql=sql,
         split=split,
+        yaml=plain(data),
     )
