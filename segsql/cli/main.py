@@ -13,19 +13,15 @@ from typing import NoReturn
 import click
 
 from segsql import __version__
-from segsql.cli.common import open_project
+from segsql.cli.common import AS_OF, EXCLUDE, FORMAT, SELECT, STATE, open_project
+from segsql.cli.verify import build, test_
 from segsql.errors import Location, ProjectError, RunFailure, SegsqlError, UsageError, UserError
 from segsql.reports import output
 from segsql.run.session import Options, Session
 from segsql.util.words import plural
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
-SELECT = click.option("--select", "-s", "select", multiple=True, help="Names, tag:x, path:models/x, +name, name+, state:modified.")
-EXCLUDE = click.option("--exclude", "exclude", multiple=True, help="Same syntax as --select.")
-STATE = click.option("--state", type=click.Path(path_type=Path, file_okay=False), help="A previous target/ folder, for state:modified.")
 #: Exit code of a bug in segsql (SPEC 6): 0 ok, 1 a model/test/guard failed, 2 a user mistake.
 INTERNAL_ERROR = 3
-AS_OF = click.option("--as-of", "as_of", help="Evaluation instant (ISO 8601, UTC if no offset). Default: now.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -410,6 +406,10 @@ def docs_serve(port: int) -> None:
 
     session = _session(need_target=False)
     serve(session.target_dir() / "docs", port, lambda url: output.status(f"serving {session.target_dir() / 'docs'} at {url} (Ctrl-C to stop)"))
+
+
+cli.add_command(test_)
+cli.add_command(build)
 
 
 def main(argv: list[str] | None = None) -> None:

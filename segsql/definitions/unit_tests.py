@@ -147,7 +147,7 @@ def _columns(sources: Sources, key: str, name: str | None, node: Node) -> tuple[
 
 def _table_rows(node: Node, key: str, name: str | None, sources: Sources) -> TableRows:
     table, declared, aliases, open_ended = _columns(sources, key, name, node)
-    items = node.items(name or key, "row") if node.data.get(name or key) else []
+    items = node.items(name or key, "row") if node.raw(name or key) else []
     rows: list[tuple[Location, dict[str, Any]]] = []
     extra: dict[str, list[Any]] = {}
     for item, loc in items:
@@ -180,29 +180,35 @@ def _table_rows(node: Node, key: str, name: str | None, sources: Sources) -> Tab
 def _kind(column: Column) -> str:
     """The logical table type of a column (as `Adapter.load_rows` names them)."""
     if column.type == "time":
-        return "TIMESTAMP" if column.unit is None else "BIGINT" if column.unit == "epoch_seconds" else "DOUBLE"
+        return "TIMESTAMP" if column.unit is None else "BIGINT"
     return {"string": "VARCHAR", "number": "DOUBLE", "boolean": "BOOLEAN", "array": "VARCHAR[]", "object": "JSON"}[column.type]
 
 
+def _declared(sources: Sources) -> list[tuple[str, str | None]]:
+    """Every table of sources.yml, as (given key, name): each gets a table in a test, empty unless given."""
+    out: list[tuple[str, str | None]] = [(k, None) for k in ("users", "events", "purchases") if getattr(sources, k) is not None]
+    out += [("catalogs", name) for name in sources.catalogs]
+    out += [("traits", name) for name in getattr(sources, "traits", None) or {}]
+    return out
+
+
 def _given(node: Node, sources: Sources) -> tuple[TableRows, ...]:
-    if not node.has("given"):
-        return ()
-    given = node.child("given", "given")
+    """The rows of every declared source table (a source not given is an empty table)."""
+    given = node.child("given", "given") if node.has("given") else Node({}, node.line("given"), "given")
     given.check_keys(GIVEN_KEYS)
-    out = []
+    for key in ("users", "events", "purchases"):
+        if given.raw(key) is not None and not isinstance(given.raw(key), list):
+            raise given.fail(f"`given.{key}` must be a list of rows", f"write {key}: [{{...}}, ...]", key)
+    groups = {key: given.child(key, f"given {key}") if given.raw(key) is not None else Node({}, given.loc, f"given {key}") for key in ("catalogs", "traits")}
+    for key, group in groups.items():
+        for name in group.data:
+            if group.raw(str(name)) is not None and not isinstance(group.raw(str(name)), list):
+                raise group.fail(f"`given.{key}.{name}` must be a list of rows", f"write {name}: [{{...}}, ...]", str(name))
+            _columns(sources, key, str(name), group)  # rows for an undeclared catalog or trait table
     for key in ("users", "events", "purchases"):
         if given.has(key):
-            if given.raw(key) is not None and not isinstance(given.raw(key), list):
-                raise given.fail(f"`given.{key}` must be a list of rows", f"write {key}: [{{...}}, ...]", key)
-            out.append(_table_rows(given, key, None, sources))
-    for key in ("catalogs", "traits"):
-        if given.has(key):
-            group = given.child(key, f"given {key}")
-            for name in group.data:
-                if group.raw(str(name)) is not None and not isinstance(group.raw(str(name)), list):
-                    raise group.fail(f"`given.{key}.{name}` must be a list of rows", f"write {name}: [{{...}}, ...]", str(name))
-                out.append(_table_rows(group, key, str(name), sources))
-    return tuple(out)
+            _columns(sources, key, None, given)
+    return tuple(_table_rows(groups[key] if name else given, key, name, sources) for key, name in _declared(sources))
 
 
 def _ids(node: Node, key: str) -> tuple[str, ...] | None:

@@ -192,13 +192,20 @@ def select_tests(
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     state: State | None = None,
-) -> list[str]:
-    """The unit tests selected directly or through their segment, sorted; no --select means all.
+    *,
+    with_tested: bool = True,
+) -> tuple[list[str], list[str]]:
+    """(unit tests, segments) selected; no --select means all.
 
-    `tests` maps names to objects with `model`, `tags` and `location` (unit test definitions)."""
+    A test is selected directly or through its segment; the segments are those selected
+    and (`with_tested`) those of the selected tests. `tests` maps names to objects with `model`, `tags` and
+    `location` (unit test definitions)."""
     graph = segment_graph(segments, state, tests)
     words = _words(include)
     chosen = set(graph.items) if not words else _resolve(graph, words)
     dropped = _resolve(graph, _words(exclude))
-    picked = {n for n, t in tests.items() if n in chosen or t.model in chosen}
-    return sorted(n for n in picked if n not in dropped and tests[n].model not in dropped)
+    picked = sorted(n for n, t in tests.items() if (n in chosen or t.model in chosen) and n not in dropped and t.model not in dropped)
+    models = {n for n in chosen if n in segments and n not in dropped}
+    if with_tested:
+        models |= {tests[n].model for n in picked if tests[n].model in segments}
+    return picked, sorted(models)
