@@ -236,6 +236,26 @@ def show(name: str, limit: int, as_of: str | None, fmt: str) -> None:
 
 @cli.command()
 @click.argument("name")
+@AS_OF
+@FORMAT
+def explain(name: str, as_of: str | None, fmt: str) -> None:
+    """Filter waterfall: the size after each top-level filter (all:) or what each branch adds (any:)."""
+    from segsql.reports.explain import explain_segment
+
+    session = _session(as_of)
+    _selected(session, (name,), (), None)
+    with session.connect() as adapter:
+        result = explain_segment(session, adapter, name)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        heading = "size after each filter (share of the previous step kept)" if result.combinator == "all" else "size after each branch (members it adds)"
+        rows = [(s.index, s.filter, s.size, f"{s.share_kept:.1%}" if s.share_kept is not None else (f"+{s.added}" if s.added is not None else "")) for s in result.steps]
+        output.print_table(f"{name} at {result.as_of}: {heading}", ["step", "filter", "size", "kept" if result.combinator == "all" else "added"], rows)
+
+
+@cli.command()
+@click.argument("name")
 @click.option("--chart", type=click.Path(path_type=Path, dir_okay=False), help="Also draw size, entered and exited per run: a .png, .svg or .html file.")
 @FORMAT
 def history(name: str, chart: Path | None, fmt: str) -> None:
