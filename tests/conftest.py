@@ -22,6 +22,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="Rewrite tests/golden/*.sql from the current compiler.")
 
 
+@pytest.fixture(autouse=True)
+def _artifacts_match_their_schemas(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every manifest.json and run_results.json a test writes under its tmp_path is valid
+    against the JSON Schema segsql ships for it (SPEC 6, artifacts)."""
+    root: Path | None = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if root is None:
+        return
+    for kind in ("manifest", "run_results"):
+        for path in root.rglob(f"target/{kind}.json"):
+            validate_artifact(path, kind)
+
+
+def validate_artifact(path: Path, kind: str) -> None:
+    import json
+
+    import jsonschema
+
+    from segsql.run.artifacts import schema
+
+    jsonschema.validate(json.loads(path.read_text(encoding="utf-8")), schema(kind), format_checker=jsonschema.FormatChecker())
+
+
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))

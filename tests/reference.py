@@ -41,8 +41,9 @@ are written where they are made; in short:
 - sum/avg/min/max read a property as a number; ``count_distinct`` reads string (or
   ``type:`` number/boolean/time) and counts '' as a value; sums are exact (``fsum``).
 - ``last_days`` takes a whole number; durations may add several units; the first step
-  of a sequence may not have ``within_previous``/``after_previous``; ``then_not`` needs
-  ``within_hours``.
+  of a sequence may not have ``within_previous``/``after_previous``; a step or
+  ``then_not`` is an ``event:`` or a ``purchase:`` row (never both); ``then_not`` without
+  ``within_hours`` looks up to as_of.
 - ``rfm`` is false for every user without a purchase in its window, whatever the
   comparisons (also ``not_equals`` / ``exists: false``); ``rfm: {}`` holds for every
   user with one. Scores are computed exactly with integers.
@@ -848,8 +849,8 @@ DEFAULT_MEASURE = ("count", {"gte": 1})
 CONDITION_KEYS = ("property", "column", "type", "or_missing")
 CATALOG_CONDITION_KEYS = ("property", "column", "catalog", "where")
 SEQUENCE_KEYS = ("sequence", "max_span", "within", "then_not")
-STEP_KEYS = ("event", "where", "within_previous", "after_previous")
-THEN_NOT_KEYS = ("event", "where", "within_hours")
+STEP_KEYS = ("event", "purchase", "where", "within_previous", "after_previous")
+THEN_NOT_KEYS = ("event", "purchase", "where", "within_hours")
 RFM_PARTS = ("recency", "frequency", "monetary")
 RFM_DEFAULT_WINDOW = {"last_days": 365}
 RFM_TOP_SCORE = 5
@@ -881,6 +882,8 @@ class _Occurrence:
     index: int
     time: datetime
     row: dict
+    #: "events" or "purchases": a row of one is never a row of the other
+    source: str = "events"
 
 
 Measure = Callable[[list[_Occurrence]], bool]
@@ -888,15 +891,16 @@ Measure = Callable[[list[_Occurrence]], bool]
 
 @dataclass(frozen=True)
 class _Step:
-    matches: RowTest
+    matches: Callable[[_Occurrence], bool]
     within_previous: timedelta | None
     after_previous: timedelta | None
 
 
 @dataclass(frozen=True)
 class _ThenNot:
-    matches: RowTest
-    span: timedelta
+    matches: Callable[[_Occurrence], bool]
+    #: None: up to as_of
+    span: timedelta | None
 
 
 # --- occurrences -----------------------------------------------------------------------
@@ -921,7 +925,7 @@ def _occurrences(ctx: _Context, source_name: str) -> dict[str, list[_Occurrence]
             occurred = to_utc(row.get(time_column), unit)
             if external_id is None or occurred is None or occurred > ctx.as_of:
                 continue
-            by_user.setdefault(external_id, []).append(_Occurrence(index, occurred, row))
+            by_user.setdefault(external_id, []).append(_Occurrence(index, occurred, row, source_name))
         for occurrences in by_user.values():
             occurrences.sort(key=lambda occurrence: (occurrence.time, occurrence.index))
         ctx.occurrences[source_name] = by_user
@@ -1379,7 +1383,11 @@ def _sequence_leaf(node: Mapping, ctx: _Context) -> set[str]:
     max_span = _duration(node["max_span"], "max_span") if "max_span" in node else None
     window = _window_of(node, ctx)
     then_not = _then_not(node["then_not"], ctx) if "then_not" in node else None
-    by_user = _occurrences(ctx, "events")
+    by_user: dict[str, list[_Occurrence]] = {}
+    for source_name in ("events", "purchases"):
+        if ctx.sources.get(source_name):
+            for external_id, occurrences in _occurrences(ctx, source_name).items():
+                by_user.setdefault(external_id, []).extend(occurrences)
     return {
         external_id
         for external_id in ctx.universe
@@ -1395,7 +1403,7 @@ def _sequence_step(step: Any, position: int, ctx: _Context) -> _Step:
     if position == 0 and gaps:
         raise ValueError(f"the first step has no previous step: {gaps}")
     return _Step(
-        matches=_event_matcher(step, ctx),
+        matches=_step_matcher(step, ctx),
         within_previous=(_duration(step["within_previous"], "within_previous")
                          if "within_previous" in step else None),
         after_previous=(_duration(step["after_previous"], "after_previous")
@@ -1407,10 +1415,22 @@ def _then_not(spec: Any, ctx: _Context) -> _ThenNot:
     if not isinstance(spec, Mapping):
         raise ValueError(f"`then_not:` takes a mapping, got {spec!r}")
     _check_keys(spec, THEN_NOT_KEYS)
-    if "within_hours" not in spec:
-        raise ValueError("`then_not:` needs `within_hours:`")
-    hours = _non_negative(spec["within_hours"], "within_hours")
-    return _ThenNot(matches=_event_matcher(spec, ctx), span=hours * HOUR)
+    span = _non_negative(spec["within_hours"], "within_hours") * HOUR if "within_hours" in spec else None
+    return _ThenNot(matches=_step_matcher(spec, ctx), span=span)
+
+
+def _step_matcher(node: Mapping, ctx: _Context) -> Callable[[_Occurrence], bool]:
+    """A sequence step or then_not: an event row (`event:`) or a purchase row (`purchase:`)."""
+    if ("event" in node) == ("purchase" in node):
+        raise ValueError(f"a step has exactly one of `event:` and `purchase:`, got {dict(node)!r}")
+    if "event" in node:
+        event = _event_matcher(node, ctx)
+        return lambda occurrence: occurrence.source == "events" and event(occurrence.row)
+    selects = _product_selector(node["purchase"], _source(ctx, "purchases"))
+    conditions = _conditions(node, "purchases", ctx)
+    return lambda occurrence: (
+        occurrence.source == "purchases" and selects(occurrence.row) and all(c(occurrence.row) for c in conditions)
+    )
 
 
 def _has_path(
@@ -1419,7 +1439,7 @@ def _has_path(
 ) -> bool:
     """Is there a choice of distinct rows r1..rk for the steps satisfying every limit
     (and, with then_not, not followed by a then_not row)? A plain depth-first search."""
-    candidates = [[occurrence for occurrence in occurrences if step.matches(occurrence.row)]
+    candidates = [[occurrence for occurrence in occurrences if step.matches(occurrence)]
                   for step in steps]
     blocked: dict[datetime, bool] = {}
 
@@ -1427,9 +1447,9 @@ def _has_path(
         if then_not is None:
             return False
         if last not in blocked:
-            end = min(last + then_not.span, ctx.as_of)
+            end = ctx.as_of if then_not.span is None else min(last + then_not.span, ctx.as_of)
             blocked[last] = any(
-                last < occurrence.time <= end and then_not.matches(occurrence.row)
+                last < occurrence.time <= end and then_not.matches(occurrence)
                 for occurrence in occurrences
             )
         return blocked[last]
@@ -1438,9 +1458,9 @@ def _has_path(
         position = len(path)
         if position == len(steps):
             return not is_blocked(path[-1].time)
-        used = {occurrence.index for occurrence in path}
+        used = {(occurrence.source, occurrence.index) for occurrence in path}
         return any(
-            occurrence.index not in used
+            (occurrence.source, occurrence.index) not in used
             and _follows(steps[position], occurrence, path, max_span)
             and extend([*path, occurrence])
             for occurrence in candidates[position]

@@ -948,8 +948,10 @@ def sequence_leaf_strategy(draw: st.DrawFn, as_of: datetime = DEFAULT_AS_OF) -> 
     `max_span`, `within` and `then_not`."""
     steps = []
     for position in range(draw(st.integers(1, 3))):
-        step: dict[str, Any] = {"event": draw(_STEP_NAMES)}
-        _sometimes(draw, step, "where", where_strategy("events", as_of), one_in=8)
+        # about one step in five is a purchase (SPEC 3.6: purchase rows are distinct rows too)
+        purchase = draw(st.integers(0, 4)) == 0
+        step: dict[str, Any] = {"purchase": draw(_PRODUCT_SELECTOR)} if purchase else {"event": draw(_STEP_NAMES)}
+        _sometimes(draw, step, "where", where_strategy("purchases" if purchase else "events", as_of), one_in=8)
         if position:
             _sometimes(draw, step, "within_previous", _DURATION, one_in=4)
             _sometimes(draw, step, "after_previous", _DURATION, one_in=5)
@@ -957,9 +959,11 @@ def sequence_leaf_strategy(draw: st.DrawFn, as_of: datetime = DEFAULT_AS_OF) -> 
     node: dict[str, Any] = {"sequence": steps}
     _sometimes(draw, node, "max_span", _DURATION, one_in=4)
     _sometimes(draw, node, "within", window_strategy(as_of), one_in=4)
-    then_not = {"event": draw(_EVENT_NAMES),
-                "within_hours": draw(st.sampled_from(WITHIN_HOURS))}
-    _sometimes(draw, then_not, "where", where_strategy("events", as_of), one_in=4)
+    then_purchase = draw(st.integers(0, 2)) == 0
+    then_not: dict[str, Any] = {"purchase": draw(_PRODUCT_SELECTOR)} if then_purchase else {"event": draw(_EVENT_NAMES)}
+    if draw(st.integers(0, 3)):  # three in four have a limit; the rest look up to as_of
+        then_not["within_hours"] = draw(st.sampled_from(WITHIN_HOURS))
+    _sometimes(draw, then_not, "where", where_strategy("purchases" if then_purchase else "events", as_of), one_in=4)
     _sometimes(draw, node, "then_not", st.just(then_not), one_in=3)
     return node
 

@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "demo": {"errors", "util", "project", "definitions", "compiler", "planner", "engines", "run", "demo"},
     "cli": {"errors", "util", "project", "definitions", "compiler", "planner", "engines", "run", "reports", "demo", "cli"},
 }
-DRIVERS = {"duckdb", "snowflake", "psycopg", "matplotlib", "plotly", "altair", "vl_convert", "playwright"}
+DRIVERS = {"duckdb", "snowflake", "psycopg", "matplotlib", "plotly", "altair", "vl_convert", "playwright", "pygments", "grandalf"}
 
 
 def _layer(path: Path) -> str:

@@ -26,6 +26,14 @@ segments:
     sql: |
       select external_id from main.no_such_table
 """
+TESTS = """
+unit_tests:
+  - name: one_korean
+    segment: koreans
+    as_of: 2026-06-01
+    given: {users: [{external_id: a, country: KR}, {external_id: b, country: JP}]}
+    expect: {members: [a]}
+"""
 AS_OF = "2026-06-01T00:00:00Z"
 USERS = [("external_id", "VARCHAR"), ("country", "VARCHAR")]
 
@@ -39,7 +47,7 @@ def secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 def _project(root: Path, target: str) -> Path:
     profile = "segsql:\n  target: t\n  outputs:\n    t:\n" + "".join(f"      {line}\n" for line in target.strip().splitlines())
-    return write_project(root, {"profiles.yml": profile, "models/sources.yml": SOURCES, "models/segments.yml": SEGMENTS})
+    return write_project(root, {"profiles.yml": profile, "models/sources.yml": SOURCES, "models/segments.yml": SEGMENTS, "models/tests.yml": TESTS})
 
 
 def _commands(root: Path, *, connects: bool) -> list[list[str]]:
@@ -52,9 +60,11 @@ def _commands(root: Path, *, connects: bool) -> list[list[str]]:
         [*base, "ls", "--format", "json"],
         [*base, "--debug", "run", "--as-of", AS_OF],
         [*base, "run", "--as-of", AS_OF, "--format", "json"],
+        [*base, "--debug", "test"],
+        [*base, "test", "--format", "json"],
     ]
     if connects:
-        commands += [[*base, "--debug", "show", "koreans"], [*base, "--debug", "show", "broken_sql"], [*base, "history", "koreans"]]
+        commands += [[*base, "--debug", "show", "koreans"], [*base, "--debug", "show", "broken_sql"], [*base, "history", "koreans"], [*base, "--debug", "build", "--as-of", AS_OF], [*base, "--debug", "explain", "koreans", "--as-of", AS_OF], [*base, "build", "--as-of", AS_OF, "--format", "json"]]
     return commands
 
 
@@ -89,6 +99,7 @@ def test_duckdb_failing_sql_and_failing_connection(secret: str, tmp_path: Path) 
     results = _run_all(secret, root, connects=True)
     codes = _codes(results)
     assert codes["debug"] == 0 and codes["--debug run --as-of " + AS_OF] == 1, codes  # broken_sql fails, koreans commits
+    assert codes["--debug test"] == 0 and codes["--debug build --as-of " + AS_OF] == 1, codes
     assert "****" in {" ".join(a[2:]): r for a, r in results}["debug --format json"].out
 
     (tmp_path / f"dir-{secret}").mkdir()  # a folder where the database file should be: DuckDB cannot open it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import sys
@@ -12,18 +13,15 @@ from typing import NoReturn
 import click
 
 from segsql import __version__
+from segsql.cli.common import AS_OF, EXCLUDE, FORMAT, SELECT, STATE, open_project
+from segsql.cli.verify import build, test_
 from segsql.errors import Location, ProjectError, RunFailure, SegsqlError, UsageError, UserError
 from segsql.reports import output
-from segsql.run.session import Options, Session, open_session
+from segsql.run.session import Options, Session
 from segsql.util.words import plural
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
-SELECT = click.option("--select", "-s", "select", multiple=True, help="Names, tag:x, path:models/x, +name, name+, state:modified.")
-EXCLUDE = click.option("--exclude", "exclude", multiple=True, help="Same syntax as --select.")
-STATE = click.option("--state", type=click.Path(path_type=Path, file_okay=False), help="A previous target/ folder, for state:modified.")
 #: Exit code of a bug in segsql (SPEC 6): 0 ok, 1 a model/test/guard failed, 2 a user mistake.
 INTERNAL_ERROR = 3
-AS_OF = click.option("--as-of", "as_of", help="Evaluation instant (ISO 8601, UTC if no offset). Default: now.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,17 +43,19 @@ def _options() -> Options:
 
 
 def _session(as_of: str | None = None, need_target: bool = True) -> Session:
-    """The project; a `--target` given on the command line is always checked against the profile."""
-    session = open_session(_options(), as_of, need_target or _options().target is not None)
-    if session.project.target:
-        output.hide(session.project.target.secrets)
+    """The project, after reading the command's `--state` (if any); writes target/manifest.json."""
+    ctx = click.get_current_context()
+    session, previous = open_project(as_of, need_target, ctx.params.get("state"))
+    ctx.meta["segsql.state"] = previous
     return session
 
 
 def _selected(session: Session, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None) -> list[str]:
+    """`state` was read by `_session` before it wrote the new manifest."""
     from segsql.run.selection import select as run_select
 
-    return run_select(session.definitions.segments, select, exclude, state)
+    previous = click.get_current_context().meta.get("segsql.state") if state is not None else None
+    return run_select(session.definitions.segments, select, exclude, previous)
 
 
 def _in_order(session: Session, words: tuple[str, ...]) -> list[str]:
@@ -129,8 +129,10 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
         raise UsageError(f"--dialect {dialect!r} is not a compile target", hint=suggest(dialect, ["all", *COMPILE_DIALECTS]))
 
     try:
-        session = _session(as_of, need_target=False)
+        session = _compile_session(as_of, check)
         names = _selected(session, select, exclude, state)
+        if check:
+            _check_sources(session)
         dialects = list(COMPILE_DIALECTS) if dialect == "all" else [dialect]
         result = compile_project(session, names, dialects)
     except ProjectError as err:  # a command-line mistake stays exit 2
@@ -149,6 +151,33 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
         raise RunFailure(f"{plural(len(result.errors), 'segment')} failed to compile") if check else UsageError(result.errors[0])
 
 
+def _compile_session(as_of: str | None, check: bool) -> Session:
+    """`compile` needs no target; `--check` uses the profile's when it loads, to check the sources."""
+    if check and _options().target is None:
+        with contextlib.suppress(UserError):  # no usable profile (say, CI without credentials)
+            return _session(as_of, need_target=True)
+    return _session(as_of, need_target=False)
+
+
+def _check_sources(session: Session) -> None:
+    """`compile --check` on a target that connects: every table and column of sources.yml exists."""
+    from segsql.engines import EngineError
+    from segsql.run.source_check import connectable, source_types
+
+    target = session.project.target
+    if target is None:
+        return
+    reason = connectable(target, session.root)
+    if reason is None:
+        try:
+            with session.connect() as adapter:
+                source_types(session.definitions.sources, adapter)
+            return
+        except EngineError as err:
+            reason = f"cannot connect to target {target.name!r}: {str(err).splitlines()[0] if str(err) else 'no reason given'}"
+    output.status(f"note: source tables not checked ({reason})")
+
+
 @cli.command()
 @AS_OF
 @click.option("--full-refresh", is_flag=True, help="Rebuild all derived state (every run already recomputes from scratch).")
@@ -160,14 +189,14 @@ def compile(dialect: str, check: bool, as_of: str | None, select: tuple[str, ...
 @FORMAT
 def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
     """Materialize the selected segments."""
-    from segsql.run.artifacts import write_json
     from segsql.run.materialize import run_models
+    from segsql.run.run_results import write_run_results
 
     session = _session(as_of)
     names = _selected(session, select, exclude, state)
     with session.connect() as adapter, output.progress() as step:
         result = run_models(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
-    write_json(session.target_dir() / "run_results.json", result.as_dict())
+    write_run_results(session, "run", result.as_dict(), dry_run=dry_run)
     if fmt == "json":
         output.print_json(result.as_dict())
     else:
@@ -246,40 +275,113 @@ def funnel(name: str, trends: bool, chart_path: Path | None, as_of: str | None, 
 
 @cli.command()
 @click.argument("name")
+@AS_OF
 @FORMAT
-def history(name: str, fmt: str) -> None:
-    """Size, entered and exited of a segment over past runs."""
-    from segsql.reports.history import segment_history
+def explain(name: str, as_of: str | None, fmt: str) -> None:
+    """Filter waterfall: the size after each top-level filter (all:) or what each branch adds (any:)."""
+    from segsql.reports.explain import explain_segment
 
+    session = _session(as_of)
+    _selected(session, (name,), (), None)
+    with session.connect() as adapter:
+        result = explain_segment(session, adapter, name)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        heading = "size after each filter (share of the previous step kept)" if result.combinator == "all" else "size after each branch (members it adds)"
+        rows = [(s.index, s.filter, s.size, f"{s.share_kept:.1%}" if s.share_kept is not None else (f"+{s.added}" if s.added is not None else "")) for s in result.steps]
+        output.print_table(f"{name} at {result.as_of}: {heading}", ["step", "filter", "size", "kept" if result.combinator == "all" else "added"], rows)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False), help="Also draw size, entered and exited per run: a .png, .svg or .html file.")
+@FORMAT
+def history(name: str, chart: Path | None, fmt: str) -> None:
+    """Size, entered and exited of a segment over past runs."""
+    from segsql.reports.charts import check_path
+    from segsql.reports.history import history_chart, segment_history
+
+    if chart:
+        check_path(chart)
     session = _session()
     _selected(session, (name,), (), None)
     if session.definitions.segments[name].materialized == "ephemeral":
         raise UsageError(f"segment {name!r} is ephemeral: it has no table, so runs record no history for it", hint="set materialized: table to track its size")
     with session.connect() as adapter:
         rows = segment_history(adapter, name)
+    if chart:
+        history_chart(name, rows, chart)
     if fmt == "json":
-        output.print_json({"segment": name, "runs": [r.as_dict() for r in rows]})
+        output.print_json({"segment": name, "runs": [r.as_dict() for r in rows]} | ({"chart": str(chart)} if chart else {}))
     else:
         output.print_table(f"history of {name}", ["as_of", "size", "entered", "exited", "run", "finished"], [(r.as_of, r.size, r.entered, r.exited, r.run_id, r.finished_at) for r in rows])
+        if chart:
+            output.print_text(f"wrote {chart}")
 
 
 @cli.command()
 @click.argument("names", nargs=-1, required=True)
 @click.option("--baseline", default="all", show_default=True, help="'all' (every user) or a segment to compare against.")
-@click.option("--within", "within", default=30, show_default=True, type=click.IntRange(1, 36_500), help="Window of the behaviour KPIs, in days.")
+@click.option("--within", "within", default=30, show_default=True, type=click.IntRange(1, 36_500), help="Window of the behaviour KPIs (with --by-split: after entering), in days.")
+@click.option("--by-split", is_flag=True, help="Readout of one split segment: conversion per group against the holdout.")
+@click.option("--metric", default="purchase", show_default=True, help="With --by-split: purchase, or event:NAME.")
 @AS_OF
 @FORMAT
-def insights(names: tuple[str, ...], baseline: str, within: int, as_of: str | None, fmt: str) -> None:
+def insights(names: tuple[str, ...], baseline: str, within: int, by_split: bool, metric: str, as_of: str | None, fmt: str) -> None:
     """Segments side by side: size, share of baseline, purchasers, revenue, AOV, events, recency."""
     from segsql.reports.insights import print_insights, segment_insights
 
     session = _session(as_of)
+    if by_split:
+        _split_readout(session, names, metric, within, fmt)
+        return
     with session.connect() as adapter:
         result = segment_insights(session, adapter, _in_order(session, names), baseline, within)
     if fmt == "json":
         output.print_json(result.as_dict())
     else:
         print_insights(result)
+
+
+def _split_readout(session: Session, names: tuple[str, ...], metric: str, within: int, fmt: str) -> None:
+    from segsql.reports.splits import parse_metric, print_readout, split_readout
+
+    chosen = _in_order(session, names)
+    if len(chosen) != 1:
+        raise UsageError(f"--by-split reads one segment, got {len(chosen)}: {', '.join(chosen)}", hint="name one split segment")
+    parsed = parse_metric(metric)
+    with session.connect() as adapter:
+        result = split_readout(session, adapter, chosen[0], parsed, within)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        print_readout(result)
+
+
+@cli.command()
+@click.argument("names", nargs=-1, required=True)
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False), help="Also draw a heat map: a .png, .svg or .html file.")
+@AS_OF
+@FORMAT
+def overlap(names: tuple[str, ...], chart: Path | None, as_of: str | None, fmt: str) -> None:
+    """Pairwise overlap of segments: members in both and the Jaccard index."""
+    from segsql.reports.charts import check_path
+    from segsql.reports.overlap import overlap_chart, print_overlap, segment_overlap
+
+    if chart:
+        check_path(chart)
+    session = _session(as_of)
+    with session.connect() as adapter:
+        result = segment_overlap(session, adapter, _in_order(session, names))
+    if chart:
+        overlap_chart(result, chart)
+    if fmt == "json":
+        output.print_json(result.as_dict() | ({"chart": str(chart)} if chart else {}))
+    else:
+        print_overlap(result)
+        if chart:
+            output.print_text(f"wrote {chart}")
 
 
 @cli.command(name="ls")
@@ -328,6 +430,47 @@ def _quiet_sqlglot() -> None:
         logger.addHandler(logging.NullHandler())
 
 
+@cli.group()
+def docs() -> None:
+    """A static site of the project's models under target/docs/ (opens offline)."""
+
+
+@docs.command(name="generate")
+@click.option("--no-warehouse", is_flag=True, help="Do not connect: leave out size history and insights.")
+@AS_OF
+@FORMAT
+def docs_generate(no_warehouse: bool, as_of: str | None, fmt: str) -> None:
+    """Write target/docs/: index with search, a page per model, lineage."""
+    from segsql.reports.docs.site import generate
+
+    try:
+        session = _session(as_of, need_target=not no_warehouse)
+    except UsageError:  # no profiles.yml: a site without warehouse data
+        session = _session(as_of, need_target=False)
+    connect = None if no_warehouse or session.project.target is None else session.connect
+    result = generate(session, connect)
+    for note in result.notes:
+        output.status(note)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        output.print_text(f"wrote {len(result.pages)} pages under {result.folder}; open {result.folder / 'index.html'} or run `segsql docs serve`")
+
+
+@docs.command(name="serve")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port on 127.0.0.1 (0: any free port).")
+def docs_serve(port: int) -> None:
+    """Serve target/docs/ on 127.0.0.1 until interrupted."""
+    from segsql.reports.docs.serve import serve
+
+    session = _session(need_target=False)
+    serve(session.target_dir() / "docs", port, lambda url: output.status(f"serving {session.target_dir() / 'docs'} at {url} (Ctrl-C to stop)"))
+
+
+cli.add_command(test_)
+cli.add_command(build)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run click without its own exit handling, and map errors to exit codes."""
     args = sys.argv[1:] if argv is None else argv
@@ -349,7 +492,8 @@ def main(argv: list[str] | None = None) -> None:
             output.print_traceback(traceback.format_exc())
         if isinstance(err, UserError):
             _fail(f"{err.message} — {err.hint}" if err.hint else err.message, err.exit_code, as_json, err.location, stderr=str(err))
-        _fail(str(err), err.exit_code, as_json)
+        location = getattr(err, "location", None)
+        _fail(getattr(err, "message", str(err)), err.exit_code, as_json, location, stderr=str(err))
     except Exception as err:
         if show_traceback:
             output.print_traceback(traceback.format_exc())

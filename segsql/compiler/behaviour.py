@@ -207,21 +207,23 @@ class BehaviourCompiler:
 
     def _step_rows(self, rows: str, step: SequenceStep, alias: str) -> exp.Expr:
         select = exp.select(exp.column(SEQ_USER), exp.column("__t"), exp.column("__rid")).from_(exp.alias_(exp.to_table(rows), ROW, table=True))
-        occurrence = self.occurrence("events", step.names, step.where, None)
+        occurrence = self.occurrence(step.source, step.names, step.where, None)
         return exp.Subquery(this=select.where(occurrence), alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
     def numbering_query(self, numbering: Numbering) -> exp.Select:
-        """Every seen event with its user, time and a row number: the rows sequences join."""
-        src = self.source(numbering.source)
-        order = [self.user("events"), self.time("events"), self.rules.to_text(exp.column(src.name, table=ROW))]
+        """Every seen row of a source with its user, time and a row number: the rows sequences join."""
+        source = numbering.source
+        src = self.source(source)
+        name = src.name if source == "events" else src.product
+        order = [self.user(source), self.time(source), self.rules.to_text(exp.column(name, table=ROW))]
         if src.properties:
             order.append(self.rules.to_text(exp.column(src.properties, table=ROW)))
         return exp.select(
             exp.Star(),
-            exp.alias_(self.user("events"), SEQ_USER),
-            exp.alias_(self.time("events"), "__t"),
+            exp.alias_(self.user(source), SEQ_USER),
+            exp.alias_(self.time(source), "__t"),
             exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(this=o) for o in order])), "__rid"),
-        ).from_(self.rows("events")).where(self.seen("events"))
+        ).from_(self.rows(source)).where(self.seen(source))
 
     def compile_sequence(self, node: SequenceFilter) -> exp.Expr:
         alias = self.plan.sequence_pass(node).alias
@@ -229,32 +231,34 @@ class BehaviourCompiler:
 
     def sequence_query(self, sequence_pass: SequencePass) -> exp.Select:
         """The ids with a path of distinct rows t1 <= ... <= tk satisfying every limit (SPEC 3.6)."""
-        node, rows_alias = sequence_pass.sequence, sequence_pass.numbering
-        t = [exp.column("__t", table=f"s{i}") for i in range(len(node.steps))]
-        select = exp.select(exp.alias_(exp.column(SEQ_USER, table="s0"), ID_COLUMN)).distinct().from_(self._step_rows(rows_alias, node.steps[0], "s0"))
-        for i, step in enumerate(node.steps[1:], start=1):
+        node, rows = sequence_pass.sequence, sequence_pass.numbering
+        steps = node.steps
+        t = [exp.column("__t", table=f"s{i}") for i in range(len(steps))]
+        select = exp.select(exp.alias_(exp.column(SEQ_USER, table="s0"), ID_COLUMN)).distinct().from_(self._step_rows(rows(steps[0].source), steps[0], "s0"))
+        for i, step in enumerate(steps[1:], start=1):
             on = [
                 exp.EQ(this=exp.column(SEQ_USER, table=f"s{i}"), expression=exp.column(SEQ_USER, table="s0")),
                 exp.GTE(this=t[i].copy(), expression=t[i - 1].copy()),
-                *(exp.NEQ(this=exp.column("__rid", table=f"s{i}"), expression=exp.column("__rid", table=f"s{j}")) for j in range(i)),
+                # rows of one source are distinct by number; an event is never a purchase row
+                *(exp.NEQ(this=exp.column("__rid", table=f"s{i}"), expression=exp.column("__rid", table=f"s{j}")) for j in range(i) if steps[j].source == step.source),
             ]
             if step.within_previous_s is not None:
                 on.append(exp.LTE(this=t[i].copy(), expression=self._interval(t[i - 1].copy(), step.within_previous_s)))
             if step.after_previous_s is not None:
                 on.append(exp.GTE(this=t[i].copy(), expression=self._interval(t[i - 1].copy(), step.after_previous_s)))
-            select = select.join(self._step_rows(rows_alias, step, f"s{i}"), on=exp.and_(*on))
+            select = select.join(self._step_rows(rows(step.source), step, f"s{i}"), on=exp.and_(*on))
         where = self.in_window(t[0].copy(), node.window)
         last = t[-1]
         if node.max_span_s is not None:
             where.append(exp.LTE(this=last.copy(), expression=self._interval(t[0].copy(), node.max_span_s)))
-        if node.then_not is not None and node.then_not_s is not None:
-            later = exp.select(lit(1)).from_(self._step_rows(rows_alias, node.then_not, "x")).where(
-                exp.and_(
-                    exp.EQ(this=exp.column(SEQ_USER, table="x"), expression=exp.column(SEQ_USER, table="s0")),
-                    exp.GT(this=exp.column("__t", table="x"), expression=last.copy()),
-                    exp.LTE(this=exp.column("__t", table="x"), expression=self._interval(last.copy(), node.then_not_s)),
-                )
-            )
+        if node.then_not is not None:
+            after = [
+                exp.EQ(this=exp.column(SEQ_USER, table="x"), expression=exp.column(SEQ_USER, table="s0")),
+                exp.GT(this=exp.column("__t", table="x"), expression=last.copy()),
+            ]
+            if node.then_not_s is not None:  # without within_hours: up to as_of (the numbering holds only seen rows)
+                after.append(exp.LTE(this=exp.column("__t", table="x"), expression=self._interval(last.copy(), node.then_not_s)))
+            later = exp.select(lit(1)).from_(self._step_rows(rows(node.then_not.source), node.then_not, "x")).where(exp.and_(*after))
             where.append(exp.not_(exp.Exists(this=later)))
         if where:
             select = select.where(exp.and_(*where))

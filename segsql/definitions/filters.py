@@ -160,10 +160,14 @@ class BehaviourFilter:
 
 @dataclass(frozen=True)
 class SequenceStep:
-    names: tuple[str, ...]
+    """One step of a sequence (or its then_not): a row of `source` with one of `names`
+    (event names; product ids for purchases, None meaning any) where every condition holds."""
+
+    names: tuple[str, ...] | None
     where: tuple[RowCondition | CatalogCondition, ...]
     within_previous_s: float | None = None
     after_previous_s: float | None = None
+    source: str = "events"
 
 
 @dataclass(frozen=True)

@@ -180,19 +180,28 @@ def parse_behaviour(node: Node, kind: str, ctx: FilterContext) -> Filter:
 
 def _step(item: Any, loc: Any, ctx: FilterContext, what: str, extra: tuple[str, ...]) -> tuple[SequenceStep, Node]:
     node = Node(item, loc, what)
-    node.check_keys(["event", "where", *extra])
-    names = node.string_list("event")
-    if not names:
-        raise node.fail(f"a {what} needs `event:`", "write {event: add_to_cart}")
-    where = parse_row_conditions(node, "where", ctx.sources.events, "events", ctx) if node.has("where") else ()
+    node.check_keys(["event", "purchase", "where", *extra])
+    if node.has("event") and node.has("purchase"):
+        raise node.fail(f"a {what} is an event or a purchase, not both", "keep one of event: and purchase:", "purchase")
+    kind = "purchase" if node.has("purchase") else "event"
+    table = "purchases" if kind == "purchase" else "events"
+    source = ctx.sources.purchases if kind == "purchase" else ctx.sources.events
+    if source is None:
+        raise node.fail(f"a {kind} {what} needs a {table} source", f"declare `{table}:` in models/sources.yml", kind)
+    names: tuple[str, ...] | None
+    if kind == "purchase" and node.raw("purchase") == "any":
+        names = None
+    else:
+        names = node.string_list(kind)
+        if not names:
+            raise node.fail(f"a {what} needs `event:` or `purchase:`", "write {event: add_to_cart} or {purchase: any}")
+    where = parse_row_conditions(node, "where", source, table, ctx) if node.has("where") else ()
     within = parse_duration(node, "within_previous") if node.has("within_previous") else None
     after = parse_duration(node, "after_previous") if node.has("after_previous") else None
-    return SequenceStep(names, where, within, after), node
+    return SequenceStep(names, where, within, after, table), node
 
 
 def parse_sequence(node: Node, ctx: FilterContext) -> SequenceFilter:
-    if ctx.sources.events is None:
-        raise node.fail("`sequence` filters need an events source", "declare `events:` in models/sources.yml", "sequence")
     node.check_keys(["sequence", "max_span", "within", "then_not"])
     steps = []
     for i, (item, loc) in enumerate(node.items("sequence", "step")):
@@ -203,8 +212,8 @@ def parse_sequence(node: Node, ctx: FilterContext) -> SequenceFilter:
     then_not = then_not_s = None
     if node.has("then_not"):
         then_not, tn = _step(node.raw("then_not"), node.line("then_not"), ctx, "then_not", ("within_hours",))
-        hours = tn.number("within_hours", required=True, minimum=0)
-        then_not_s = float(hours or 0) * 3600
+        hours = tn.number("within_hours", minimum=0)  # without it: up to as_of
+        then_not_s = float(hours) * 3600 if hours is not None else None
     return SequenceFilter(
         tuple(steps),
         parse_window(node, "within", ctx) if node.has("within") else None,

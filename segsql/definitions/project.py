@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
+from segsql.definitions.canonical import canonical, environment
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
 from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables
@@ -14,6 +14,7 @@ from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.definitions.segments import NAME_RE, Segment, SqlBody, parse_segment
 from segsql.definitions.sources import Sources, parse_sources
+from segsql.definitions.unit_tests import UnitTest, parse_unit_test
 from segsql.errors import Location, ProjectError
 from segsql.project.config import ProjectConfig
 from segsql.project.loader import LoadedProject
@@ -22,7 +23,7 @@ TOP_LEVEL_KEYS = ("segments", "funnels", "unit_tests", "cohorts", "clusters")
 #: Blocks of the SPEC that no parser reads yet, with the SPEC section that defines them. A
 #: block listed here is an error at its line, never silently ignored; delete its entry in the
 #: change that adds its parser.
-NOT_YET_SUPPORTED = {"unit_tests": "6", "cohorts": "8.2", "clusters": "8.1"}
+NOT_YET_SUPPORTED = {"cohorts": "8.2", "clusters": "8.1"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Definitions:
     config: ProjectConfig
     sources: Sources
     segments: dict[str, Segment]
-    unit_tests: list[tuple[Any, Location]] = field(default_factory=list)
+    unit_tests: dict[str, UnitTest] = field(default_factory=dict)
     funnels: dict[str, Funnel] = field(default_factory=dict)
 
     @property
@@ -53,10 +54,10 @@ def build_definitions(project: LoadedProject) -> Definitions:
             raise ProjectError(f"bad SQL segment file name {stem!r}", f.location, "name SQL files like segment names: lower-case letters, digits, _")
         if stem in sql_files:
             raise ProjectError(f"two SQL files define segment {stem!r}", f.location, f"rename one of them (the other is {sql_files[stem].location})")
-        sql_files[stem] = SqlBody(f.text, None, f.location.at(1), f.lines)
+        sql_files[stem] = SqlBody(f.text, None, f.location.at(1), f.lines, hash_text=f.hash_text)
 
     segments: dict[str, Segment] = {}
-    unit_tests: list[tuple[Any, Location]] = []
+    unit_tests: dict[str, UnitTest] = {}
     funnels: dict[str, Funnel] = {}
     for f in project.yaml_files:
         if f.data is None:
@@ -67,13 +68,19 @@ def build_definitions(project: LoadedProject) -> Definitions:
             if node.has(key):
                 raise node.fail(f"`{key}:` blocks are not supported yet by this version of segsql (SPEC section {section})", f"remove the `{key}:` block for now: nothing would compute it", key)
         if node.has("segments"):
-            for item, loc in node.items("segments", "segment"):
-                seg = parse_segment(item, loc, ctx, sql_files)
+            hashed = f.hash_data.get("segments") if isinstance(f.hash_data, dict) else None
+            items = node.items("segments", "segment")
+            for i, (item, loc) in enumerate(items):
+                seg = parse_segment(item, loc, ctx, sql_files, hashed[i] if isinstance(hashed, list) and len(hashed) == len(items) else None)
                 if seg.name in segments:
                     raise ProjectError(f"segment {seg.name!r} is defined twice", seg.location, f"rename one (the other is at {segments[seg.name].location})")
                 segments[seg.name] = seg
         if node.has("unit_tests"):
-            unit_tests.extend(node.items("unit_tests", "unit test"))
+            for item, loc in node.items("unit_tests", "unit test"):
+                test = parse_unit_test(item, loc, sources)
+                if test.name in unit_tests:
+                    raise ProjectError(f"unit test {test.name!r} is defined twice", test.location, f"rename one (the other is at {unit_tests[test.name].location})")
+                unit_tests[test.name] = test
         if node.has("funnels"):
             for item, loc in node.items("funnels", "funnel"):
                 funnel = parse_funnel(item, loc, ctx)
@@ -83,10 +90,29 @@ def build_definitions(project: LoadedProject) -> Definitions:
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
+    for name, seg in segments.items():
+        env = environment(canonical(seg.where), seg.sql is not None, sources, project.config.timezone, project.config.bucket_salt)
+        segments[name] = replace(seg, environment=env)
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)
     check_references(segments)
     check_cycles(segments)
+    check_unit_tests(unit_tests, segments)
     check_funnels(funnels, segments)
     check_funnel_tables(funnels, segments, project.config, sources)
     return Definitions(project.config, sources, segments, unit_tests, funnels)
+
+
+def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:
+    """A test names a segment of the project, and no segment shares its name (selectors name both)."""
+    for test in tests.values():
+        if test.name in segments:
+            raise ProjectError(f"unit test {test.name!r} has the name of a segment", test.location, f"rename the test (the segment is at {segments[test.name].location}), e.g. {test.name}_test")
+        if test.kind == "funnel":
+            raise ProjectError(
+                f"unit test {test.name!r} tests funnel {test.model!r}, but funnels are not built in this version of segsql (SPEC section 4)",
+                test.location,
+                "test a segment for now (segment: <name>), or remove the test",
+            )
+        if test.kind == "segment" and test.model not in segments:
+            raise ProjectError(f"unit test {test.name!r} tests unknown segment {test.model!r}", test.location, f"fix the name (known: {', '.join(sorted(segments)) or 'none'})")

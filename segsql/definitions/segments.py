@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
+from segsql.definitions.canonical import digest
 from segsql.definitions.filters import Filter, SegmentRef, walk
 from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.reader import Node
 from segsql.errors import Location
 from segsql.project.loader import REF_PREFIX
+from segsql.project.yaml_lines import plain
 from segsql.util.suggest import suggest
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -23,6 +23,7 @@ SEGMENT_KEYS = (
     "where", "sql", "dialect", "split", "meta",
 )
 _REF_RE = re.compile(re.escape(REF_PREFIX) + r"([A-Za-z0-9_]+)")
+_QUOTED = re.compile(r'"([^"\n]{1,128})"|\'([^\'\n]{1,128})\'')  # what an engine error quotes
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class SqlBody:
     lines: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
     #: where `dialect:` was written, for an unknown dialect's error
     dialect_location: Location | None = field(default=None, compare=False, repr=False)
+    #: the text rendered with `as_of` as a placeholder, when it uses as_of: what membership_hash reads
+    hash_text: str | None = field(default=None, compare=False, repr=False)
 
     def refs(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_REF_RE.findall(self.text)))
@@ -76,6 +79,10 @@ class Segment:
     where: Filter | None = None
     sql: SqlBody | None = None
     split: Split | None = None
+    #: what membership reads outside the definition (source tables, time zone, salt), canonical
+    environment: Any = field(default=None, compare=False, repr=False)
+    #: the entry as rendered from YAML (plain data): enough to rebuild it from a manifest
+    yaml: Any = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -95,17 +102,29 @@ class Segment:
             return []
         return [(n.segment, n.location) for n in walk(self.where) if isinstance(n, SegmentRef)]
 
+    def error_location(self, message: str) -> Location:
+        """Where to blame an engine error about this segment: a SQL segment's own SQL — the
+        first line naming something the engine quotes (`"contry"`), else its first line — in
+        its `.sql` file or under `sql:`; a filter segment's entry."""
+        if self.sql is None:
+            return self.location
+        lines = self.sql.text.splitlines()
+        for match in _QUOTED.finditer(message):
+            word = re.compile(rf"(?<!\w){re.escape(match.group(1) or match.group(2))}(?!\w)", re.IGNORECASE)
+            for number, line in enumerate(lines, 1):
+                if word.search(line):
+                    return self.sql.location.at(self.sql.file_line(number))
+        return self.sql.location
+
     def membership_hash(self) -> str:
-        """Changes when membership may change; editing description or tags does not."""
-        return _hash([meaning(self.where), meaning(self.sql), meaning(self.split)])
+        """Changes when membership may change; editing description or tags, or moving the entry, does not.
+
+        It includes what a filter segment reads outside its YAML (`environment`)."""
+        sql = self.sql if self.sql is None or self.sql.hash_text is None else replace(self.sql, text=self.sql.hash_text)
+        return digest([meaning(self.where), meaning(sql), meaning(self.split), self.environment])
 
     def metadata_hash(self) -> str:
-        return _hash([self.description, self.tags, self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
-
-
-def _hash(parts: list[Any]) -> str:
-    text = json.dumps(parts, default=str, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return digest([self.description, list(self.tags), self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
 
 
 def _guards(node: Node) -> Guards:
@@ -150,8 +169,9 @@ def _cdi_attribute(node: Node, name: str) -> str:
     return key
 
 
-def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, SqlBody]) -> Segment:
-    """One entry of a `segments:` list."""
+def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[str, SqlBody], hash_data: Any = None) -> Segment:
+    """One entry of a `segments:` list; `hash_data` is the same entry rendered with `as_of` as a
+    placeholder (None when its file does not use as_of)."""
     node = Node(data, loc, "segment")
     node.check_keys(SEGMENT_KEYS)
     name = node.string("name", required=True) or ""
@@ -180,7 +200,8 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     elif node.has("sql"):
         text = node.string("sql", required=True) or ""
         sql_line = node.line("sql").line or 1
-        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line), dialect_location=dialect_at)
+        hash_sql = hash_data.get("sql") if isinstance(hash_data, dict) and isinstance(hash_data.get("sql"), str) else None
+        sql = SqlBody(text, dialect, node.loc.at(sql_line + 1 if "\n" in text.strip() or str(node.raw("sql")).endswith("\n") else sql_line), dialect_location=dialect_at, hash_text=hash_sql)
     elif name in sql_files:
         sql = replace(sql_files[name], dialect=dialect, dialect_location=dialect_at)
     else:
@@ -204,4 +225,5 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
         where=where,
         sql=sql,
         split=split,
+        yaml=plain(data),
     )

@@ -23,6 +23,16 @@ class Column:
 
 
 @dataclass(frozen=True)
+class NamedColumn:
+    """A column that sources.yml names (`time: occurred_at`), with what it is for and its line:
+    checked against the real table when a command connects."""
+
+    role: str
+    column: str
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
 class UsersSource:
     table: str
     id: str
@@ -30,6 +40,7 @@ class UsersSource:
     lat: str | None = None
     lon: str | None = None
     location: Location | None = None
+    columns: tuple[NamedColumn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class EventsSource:
     time: Column
     properties: str | None = None
     location: Location | None = None
+    columns: tuple[NamedColumn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class PurchasesSource:
     quantity: str | None = None
     properties: str | None = None
     location: Location | None = None
+    columns: tuple[NamedColumn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class CatalogSource:
     key: str
     attributes: dict[str, Column]
     location: Location | None = None
+    columns: tuple[NamedColumn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,16 @@ def _time(node: Node) -> Column:
     return col
 
 
+def _named(node: Node, roles: dict[str, str | None], attributes: dict[str, Column] | None = None, attributes_key: str = "attributes") -> tuple[NamedColumn, ...]:
+    """The columns a source names, each at its line: `roles` maps a key to its column (None:
+    not set), and every attribute's column is at its own line under `attributes_key`."""
+    named = [NamedColumn(role, column, node.line(role)) for role, column in roles.items() if column]
+    if attributes:
+        attrs = node.child(attributes_key, "attributes")
+        named += [NamedColumn(f"attribute {name}", col.column, attrs.line(name)) for name, col in attributes.items()]
+    return tuple(named)
+
+
 def parse_sources(data: Any, loc: Location) -> Sources:
     """Validate sources.yml into typed sources (absent file: no sources)."""
     if data is None:
@@ -127,35 +151,38 @@ def parse_sources(data: Any, loc: Location) -> Sources:
         n = root.child("users", "the users source")
         n.check_keys(["table", "id", "attributes", "location"])
         lat = lon = None
+        named: tuple[NamedColumn, ...] = ()
         if n.has("location"):
             ln = n.child("location", "location")
             ln.check_keys(["lat", "lon"])
             lat, lon = ln.string("lat", required=True), ln.string("lon", required=True)
-        users = UsersSource(_table(n), n.string("id", "external_id") or "external_id", _attributes(n, "attributes"), lat, lon, n.loc)
+            named = _named(ln, {"lat": lat, "lon": lon})
+        ident = n.string("id", "external_id") or "external_id"
+        attributes = _attributes(n, "attributes")
+        users = UsersSource(_table(n), ident, attributes, lat, lon, n.loc, _named(n, {"id": ident}, attributes) + named)
     if root.has("events"):
         n = root.child("events", "the events source")
         n.check_keys(["table", "user", "name", "time", "properties"])
-        events = EventsSource(
-            _table(n), n.string("user", "external_id") or "external_id",
-            n.string("name", "event_name") or "event_name", _time(n) if n.has("time") else Column("occurred_at", "time"),
-            n.string("properties"), n.loc,
-        )
+        user, name = n.string("user", "external_id") or "external_id", n.string("name", "event_name") or "event_name"
+        time, props = _time(n) if n.has("time") else Column("occurred_at", "time"), n.string("properties")
+        events = EventsSource(_table(n), user, name, time, props, n.loc, _named(n, {"user": user, "name": name, "time": time.column, "properties": props}))
     if root.has("purchases"):
         n = root.child("purchases", "the purchases source")
         n.check_keys(["table", "user", "time", "product", "price", "quantity", "properties"])
-        purchases = PurchasesSource(
-            _table(n), n.string("user", "external_id") or "external_id",
-            _time(n) if n.has("time") else Column("purchased_at", "time"),
-            n.string("product", "product_id") or "product_id", n.string("price", "price") or "price",
-            n.string("quantity"), n.string("properties"), n.loc,
-        )
+        user, time = n.string("user", "external_id") or "external_id", _time(n) if n.has("time") else Column("purchased_at", "time")
+        product, price = n.string("product", "product_id") or "product_id", n.string("price", "price") or "price"
+        quantity, props = n.string("quantity"), n.string("properties")
+        roles = {"user": user, "time": time.column, "product": product, "price": price, "quantity": quantity, "properties": props}
+        purchases = PurchasesSource(_table(n), user, time, product, price, quantity, props, n.loc, _named(n, roles))
     catalogs: dict[str, CatalogSource] = {}
     if root.has("catalogs"):
         cn = root.child("catalogs", "catalogs")
-        for name in cn.data:
-            n = cn.child(str(name), f"catalog {name!r}")
+        for cat_name in cn.data:
+            n = cn.child(str(cat_name), f"catalog {cat_name!r}")
             n.check_keys(["table", "key", "attributes"])
-            catalogs[str(name)] = CatalogSource(str(name), _table(n), n.string("key", required=True) or "", _attributes(n, "attributes"), n.loc)
+            key = n.string("key", required=True) or ""
+            attributes = _attributes(n, "attributes")
+            catalogs[str(cat_name)] = CatalogSource(str(cat_name), _table(n), key, attributes, n.loc, _named(n, {"key": key}, attributes))
     if users is None and events is None and purchases is None:
         raise ProjectError("sources.yml declares no users, events or purchases source", loc, "declare at least `users:`")
     return Sources(users, events, purchases, catalogs)

@@ -86,7 +86,7 @@ class Scan:
 
 @dataclass(frozen=True)
 class Numbering:
-    """Every seen event numbered once per user-time order, so one row never serves two steps."""
+    """Every seen row of a source numbered once, so one row never serves two steps."""
 
     alias: str
     source: str = "events"
@@ -96,8 +96,12 @@ class Numbering:
 class SequencePass:
     alias: str
     sequence: SequenceFilter
-    numbering: str
+    #: source → the alias of its numbering, for every source the steps read
+    numberings: tuple[tuple[str, str], ...]
     used_by: tuple[str, ...]
+
+    def numbering(self, source: str) -> str:
+        return dict(self.numberings)[source]
 
 
 @dataclass(frozen=True)
@@ -174,8 +178,9 @@ class Plan:
             if isinstance(p, Numbering):
                 lines.append(f"pass {p.alias}: number every seen row of {p.source} per user, in time order")
             elif isinstance(p, SequencePass):
-                steps = " → ".join("|".join(s.names) for s in p.sequence.steps)
-                lines.append(f"pass {p.alias}: sequence {steps} over {p.numbering}  — used by {', '.join(p.used_by)}")
+                steps = " → ".join("|".join(s.names) if s.names is not None else "any purchase" for s in p.sequence.steps)
+                numbered = ", ".join(alias for _, alias in p.numberings)
+                lines.append(f"pass {p.alias}: sequence {steps} over {numbered}  — used by {', '.join(p.used_by)}")
             else:
                 lines.append(f"pass {p.alias}: RFM scores over purchases in {describe_window(p.window)}  — used by {', '.join(p.used_by)}")
         if self.sql_joins:

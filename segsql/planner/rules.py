@@ -93,7 +93,7 @@ def share_passes(plan: Plan, timezone: str) -> Plan:
     passes: list[SharedPass] = []
     sequences: dict[object, int] = {}
     rfms: dict[object, int] = {}
-    numbering: Numbering | None = None
+    numberings: dict[str, str] = {}
 
     def add(p: SharedPass) -> int:
         passes.append(p)
@@ -108,15 +108,18 @@ def share_passes(plan: Plan, timezone: str) -> Plan:
             else:
                 rfms[leaf.window] = add(RfmPass(f"__rfm_{len(passes)}", leaf.window, (model,)))
             continue
-        if numbering is None:
-            numbering = Numbering(f"__seq_rows_{len(passes)}")
-            add(numbering)
+        steps = (*leaf.steps, *((leaf.then_not,) if leaf.then_not is not None else ()))
+        for source in sorted({step.source for step in steps}, key=SOURCES.index):
+            if source not in numberings:
+                numberings[source] = f"__seq_rows_{len(passes)}" if source == "events" else f"__seq_purchase_rows_{len(passes)}"
+                add(Numbering(numberings[source], source))
         if leaf in sequences:
             old = passes[sequences[leaf]]
             assert isinstance(old, SequencePass)
             passes[sequences[leaf]] = replace(old, used_by=_with(old.used_by, model))
         else:
-            sequences[leaf] = add(SequencePass(f"__seq_{len(passes)}", leaf, numbering.alias, (model,)))
+            used = tuple((s, numberings[s]) for s in sorted({step.source for step in steps}, key=SOURCES.index))
+            sequences[leaf] = add(SequencePass(f"__seq_{len(passes)}", leaf, used, (model,)))
     return replace(plan, passes=tuple(passes))
 
 

@@ -16,7 +16,14 @@ from segsql.project.config import (
     parse_target,
 )
 from segsql.project.line_map import line_map
-from segsql.project.templating import EnvVars, load_macros, make_environment, read_text, render_file
+from segsql.project.templating import (
+    EnvVars,
+    load_macros,
+    make_environment,
+    read_text,
+    render_file,
+    render_for_hash,
+)
 from segsql.project.yaml_lines import parse_yaml
 
 MODELS_DIR = "models"
@@ -34,6 +41,10 @@ class ModelFile:
     text: str
     data: Any = None
     lines: tuple[int, ...] | None = None
+    #: for a file that uses `as_of`: its text (SQL) or parsed YAML rendered with `as_of` as a
+    #: placeholder, which definition hashes read instead (None: the file does not use as_of)
+    hash_text: str | None = None
+    hash_data: Any = None
 
     @property
     def location(self) -> Location:
@@ -113,6 +124,17 @@ def load_target(
     return config, _read_target(root, config, profiles_dir, target)
 
 
+def _parse_for_hash(text: str | None, rel: str) -> Any:
+    """The placeholder rendering of a YAML file, parsed; None when it cannot be (a date that
+    is only valid with a real as_of): its definitions then hash their real text."""
+    if text is None:
+        return None
+    try:
+        return parse_yaml(text, Location(rel))
+    except ProjectError:
+        return None
+
+
 def load_project(
     root: Path,
     *,
@@ -154,9 +176,13 @@ def load_project(
         rel = relative_file(path, root)
         if path.suffix in (".yml", ".yaml"):
             text = render_file(env, root, path, {})
-            yaml_files.append(ModelFile(rel, text, parse_yaml(text, Location(rel), path.read_text(encoding="utf-8"))))
+            source = path.read_text(encoding="utf-8")
+            data = parse_yaml(text, Location(rel), source)
+            hash_text = render_for_hash(env, root, path, source)
+            yaml_files.append(ModelFile(rel, text, data, hash_data=_parse_for_hash(hash_text, rel)))
         elif path.suffix == ".sql":
             text = render_file(env, root, path, {})
-            lines = tuple(line + 1 for line in line_map(path.read_text(encoding="utf-8"), text))
-            sql_files.append(ModelFile(rel, text, lines=lines))
+            source = path.read_text(encoding="utf-8")
+            lines = tuple(line + 1 for line in line_map(source, text))
+            sql_files.append(ModelFile(rel, text, lines=lines, hash_text=render_for_hash(env, root, path, source)))
     return LoadedProject(root, config, loaded_target, as_of, sources_file, yaml_files, sql_files)

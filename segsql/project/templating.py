@@ -19,6 +19,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from segsql.errors import Location, ProjectError, relative_file
 
 _MISSING = object()
+#: `as_of` as model files are rendered a second time for definition hashes: a template that
+#: uses `{{ as_of }}` then hashes the same at every as_of, so `state:modified` does not select
+#: it on every run (only what the user wrote, vars and env vars change the hash).
+AS_OF_PLACEHOLDER = "__segsql_as_of__"
 
 
 class EnvVars:
@@ -107,6 +111,17 @@ def render_file(
             loc.at(_template_line(root, file)),
             "fix the template expression",
         ) from None
+
+
+def render_for_hash(env: SandboxedEnvironment, root: Path, file: Path, source: str) -> str | None:
+    """The file rendered with `as_of` as AS_OF_PLACEHOLDER, or None when it does not use `as_of`
+    (its rendered text hashes the same at every as_of already)."""
+    if "as_of" not in source:
+        return None
+    try:
+        return render_file(env, root, file, {"as_of": AS_OF_PLACEHOLDER})
+    except ProjectError:  # a template that computes with as_of: hash what it rendered for real
+        return None
 
 
 def read_text(file: Path, loc: Location) -> str:

@@ -119,7 +119,7 @@ def heatmap(records: Records, x: str, y: str, value: str, title: str, label: str
         text=alt.Text(f"{label or value}:N"),
         color=alt.condition(alt.datum[value] > _midpoint(records, value), alt.value("white"), alt.value("black")),
     )
-    chart: alt.Chart = (cells + text).properties(width=max(160, 60 * len(order_x)), height=max(120, 40 * len(order_y)))
+    chart: alt.Chart = (cells + text).properties(width=max(160, 90 * len(order_x)), height=max(120, 40 * len(order_y)))
     return chart
 
 

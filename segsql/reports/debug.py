@@ -1,4 +1,4 @@
-"""`segsql debug`: check the project, the profile and the connection, printing no secret.
+"""`segsql debug`: check the project, the profile, the connection and the source tables, printing no secret.
 
 The profile is read on its own (`load_target`) so that a broken model file does not hide
 whether the warehouse is reachable, and the connection is tried even when the project is
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from segsql import __version__
+from segsql.definitions.sources import Sources
 from segsql.engines import connect
 from segsql.engines.base import redact
 from segsql.errors import SegsqlError, UserError
@@ -25,6 +26,7 @@ from segsql.project.loader import load_target
 from segsql.project.targets import SECRET_KEYS
 from segsql.reports import output
 from segsql.run.session import Options, open_session
+from segsql.run.source_check import source_types
 from segsql.util.words import plural
 
 HIDDEN = "****"
@@ -60,16 +62,26 @@ class ConnectionCheck:
 
 
 @dataclass
+class SourcesCheck:
+    """Every table and column sources.yml names, on the target (SPEC 1)."""
+
+    ok: bool | None = None  # None: not tried, the project, profile or connection failed
+    error: str | None = None
+    tables: int | None = None
+
+
+@dataclass
 class DebugReport:
     project: ProjectCheck
     profile: ProfileCheck = field(default_factory=ProfileCheck)
     connection: ConnectionCheck = field(default_factory=ConnectionCheck)
+    sources: SourcesCheck = field(default_factory=SourcesCheck)
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
-        """2 for an invalid project or profile, else 1 when the connection failed, else 0."""
-        if not (self.project.ok and self.profile.ok):
+        """2 for an invalid project, profile or sources.yml, else 1 when the connection failed, else 0."""
+        if not (self.project.ok and self.profile.ok) or self.sources.ok is False:
             return 2
         return 0 if self.connection.ok else 1
 
@@ -136,6 +148,7 @@ def debug_project(options: Options) -> DebugReport:
     except UserError as err:
         report.profile.error = err.render()
     secrets = target.secrets if target else frozenset()
+    session = None
     try:
         session = open_session(options, need_target=False)
         report.project.name = session.definitions.config.name
@@ -145,7 +158,18 @@ def debug_project(options: Options) -> DebugReport:
         report.project.error = redact(err.render(), secrets)
     if target is not None:
         report.connection = _check_connection(target, root)
+        if session is not None and report.connection.ok:
+            report.sources = _check_sources(session.definitions.sources, target, root)
     return report
+
+
+def _check_sources(sources: Sources, target: Target, root: Path) -> SourcesCheck:
+    try:
+        with connect(target, root) as adapter:
+            source_types(sources, adapter)
+    except SegsqlError as err:
+        return SourcesCheck(False, redact(str(err), target.secrets))
+    return SourcesCheck(True, tables=len({s.table for s in (sources.users, sources.events, sources.purchases, *sources.catalogs.values()) if s is not None}))
 
 
 def _status(ok: bool | None) -> str:
@@ -154,11 +178,12 @@ def _status(ok: bool | None) -> str:
 
 def print_report(report: DebugReport) -> None:
     """The text form: the three checks, the target's settings (secrets hidden), versions."""
-    p, t, c = report.project, report.profile, report.connection
+    p, t, c, s = report.project, report.profile, report.connection, report.sources
     checks = [
         ("project", _status(p.ok), p.error or f"{p.dir} ({p.name}, {plural(p.segments or 0, 'segment')})"),
         ("profile", _status(t.ok), t.error or f"{t.file}: profile {t.name}, target {t.target} ({t.type})"),
         ("connection", _status(c.ok), c.error or (f"SELECT 1 in {c.seconds:.2f}s" if c.ok else "not tried: the profile is invalid")),
+        ("sources", _status(s.ok), s.error or (f"every table and column of sources.yml found ({plural(s.tables or 0, 'table')})" if s.ok else "not tried: the project or connection failed")),
     ]
     output.print_table("segsql debug", ["check", "status", "detail"], checks)
     if t.ok:

@@ -16,7 +16,7 @@ from sqlglot import exp
 from segsql.compiler.funnel_tables import step_table, trends_table
 from segsql.compiler.funnels import FunnelCompiler
 from segsql.engines import Adapter
-from segsql.run.materialize import source_types
+from segsql.run.source_check import source_types
 from segsql.run.session import Session
 
 if TYPE_CHECKING:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
@@ -50,3 +51,17 @@ def segment_history(adapter: Adapter, name: str) -> list[HistoryRow]:
         .order_by("r.finished_at")
     )
     return [HistoryRow(str(r[0]), iso(r[1]), iso(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in adapter.fetch(query)]
+
+
+def history_chart(name: str, rows: list[HistoryRow], path: Path) -> Path:
+    """Size, entered and exited per run, over the runs' as_of."""
+    from segsql.reports import charts
+
+    records = [{"as_of": iso_time(r.as_of), "size": r.size, "entered": r.entered, "exited": r.exited} for r in rows]
+    return charts.save(charts.lines(records, "as_of", ["size", "entered", "exited"], f"history of {name}"), path)
+
+
+def iso_time(moment: str) -> str:
+    """A stored naive UTC timestamp as ISO 8601 with its zone, so no chart reads it as local time."""
+    text = moment.replace(" ", "T")
+    return text if text.endswith("Z") or "+" in text[10:] else text + "Z"

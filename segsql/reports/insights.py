@@ -21,8 +21,8 @@ from segsql.definitions.filters import Window
 from segsql.engines import Adapter
 from segsql.errors import UsageError
 from segsql.planner import plan_models
-from segsql.run.materialize import source_types
 from segsql.run.session import Session
+from segsql.run.source_check import source_types
 
 ID = "external_user_id"
 EVENTS, PURCHASES = "__kpi_events", "__kpi_purchases"

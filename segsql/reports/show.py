@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
-from segsql.engines import Adapter
-from segsql.run.materialize import source_types
+from segsql.engines import Adapter, EngineError
 from segsql.run.session import Session
+from segsql.run.source_check import source_types
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ def show_segment(session: Session, adapter: Adapter, name: str, limit: int) -> S
     types = source_types(session.definitions.sources, adapter)
     compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, types)
     members = compiler.members(name).subquery("m")
-    size = int(adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(members))[0][0])
-    rows = adapter.fetch(exp.select("external_user_id").from_(members.copy()).order_by("external_user_id").limit(limit))
+    try:
+        size = int(adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(members))[0][0])
+        rows = adapter.fetch(exp.select("external_user_id").from_(members.copy()).order_by("external_user_id").limit(limit))
+    except EngineError as err:  # blamed where the user wrote the segment (a SQL segment: its SQL line)
+        raise type(err)(str(err), session.definitions.segments[name].error_location(str(err))) from None
     return ShowResult(name, session.project.as_of, size, [str(r[0]) for r in rows])

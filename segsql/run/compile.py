@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import sqlglot
 from sqlglot.errors import SqlglotError
@@ -15,7 +13,7 @@ from segsql.compiler import SegmentCompiler
 from segsql.definitions.segments import Segment
 from segsql.errors import ProjectError
 from segsql.planner import plan_models
-from segsql.run.artifacts import write_json
+from segsql.run.manifest import write_manifest
 from segsql.run.session import Session
 
 
@@ -66,36 +64,9 @@ def compile_project(session: Session, names: list[str], dialects: list[str]) -> 
         result.plan = plan_models(session.definitions, tables, session.as_of).describe()
         (target / "compiled").mkdir(parents=True, exist_ok=True)
         (target / "compiled" / "plan.txt").write_text("\n".join(result.plan) + "\n", encoding="utf-8")
-    write_json(target / "manifest.json", manifest(session, dialects))
+    compiled: dict[str, dict[str, str]] = {}
+    for path in result.files:
+        dialect, name = path.relative_to(target).parts[1], path.stem
+        compiled.setdefault(name, {})[dialect] = path.relative_to(target).as_posix()
+    write_manifest(session, "compile", compiled)
     return result
-
-
-def manifest(session: Session, dialects: list[str]) -> dict[str, Any]:
-    """The project's segments, their dependencies and hashes (read by --state)."""
-    defs = session.definitions
-    return {
-        "metadata": {
-            "segsql_version": __version__,
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(),
-            "as_of": session.project.as_of,
-            "project": defs.config.name,
-            "target": session.project.target.name if session.project.target else None,
-            "dialects": dialects,
-        },
-        "segments": {
-            name: {
-                "path": seg.path,
-                "line": seg.location.line,
-                "description": seg.description,
-                "tags": list(seg.tags),
-                "materialized": seg.materialized,
-                "kind": "sql" if seg.sql is not None else "filter",
-                "depends_on": list(seg.dependencies()),
-                "table": defs.config.segment_prefix + name if seg.materialized == "table" else None,
-                "membership_hash": seg.membership_hash(),
-                "metadata_hash": seg.metadata_hash(),
-                "compiled": {d: str(compiled_path(seg, d)) for d in dialects},
-            }
-            for name, seg in sorted(defs.segments.items())
-        },
-    }

@@ -21,21 +21,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.query import source_table
 from segsql.compiler.registry import rules_for
 from segsql.definitions.dag import dependents
-from segsql.definitions.sources import (
-    CatalogSource,
-    EventsSource,
-    PurchasesSource,
-    Sources,
-    UsersSource,
-)
 from segsql.engines import Adapter
-from segsql.errors import EngineError, ProjectError, RunFailure
+from segsql.errors import EngineError, RunFailure
 from segsql.planner import Plan, plan_models
 from segsql.run.session import Session
+from segsql.run.source_check import source_types
 from segsql.run.state import RUNS, ensure_state_tables
 from segsql.run.strategies import STRATEGIES
 from segsql.run.strategies.base import ModelResult, Progress, RunContext, Strategy
@@ -92,30 +85,6 @@ def check_users_unique(session: Session, adapter: Adapter) -> None:
     rows = adapter.fetch(query)
     if rows:
         raise RunFailure(f"the users source {users.table} has {rows[0][1]} rows for id {rows[0][0]!r}; it must hold at most one row per id — nothing was written")
-
-
-def source_types(sources: Sources, adapter: Adapter) -> ColumnTypes:
-    """Every source table's column types, one query per table that reads no rows.
-
-    It is also the check that every declared table can be read, so a wrong `table:` is one
-    error at its line in sources.yml before anything is computed or written.
-    """
-    declared: list[UsersSource | EventsSource | PurchasesSource | CatalogSource] = [s for s in (sources.users, sources.events, sources.purchases) if s is not None]
-    declared += list(sources.catalogs.values())
-    found = {}
-    for source in declared:
-        if source.table in found:
-            continue
-        try:
-            found[source.table] = adapter.column_types(source_table(source.table, adapter.dialect))
-        except EngineError as err:
-            reason = str(err).strip().splitlines()[0] if str(err).strip() else "unreadable"
-            raise ProjectError(
-                f"source table {source.table} cannot be read on this target ({reason})",
-                source.location,
-                hint="create the table (segsql seed --demo for the demo data), fix `table:`, or grant SELECT on it",
-            ) from None
-    return ColumnTypes.from_engine(found, rules_for(adapter.dialect))
 
 
 class Run:

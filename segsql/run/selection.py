@@ -1,93 +1,211 @@
-"""`--select` / `--exclude`: names, tag:x, path:models/x, +name, name+, state:modified.
+"""`--select` / `--exclude`: dbt's node selection grammar over segments and unit tests.
 
-One small grammar (optional `+` on either side of a method:value) and a registry of
-methods, as dbt does it.
+A selector is `[@][N+]method:value[+N]`; a comma joins selectors into an intersection
+(`tag:email,tag:loyalty`), a space or a repeated flag into a union. Methods are a
+registry: a bare name (`*` globs allowed), `tag:`, `path:`, `state:modified` /
+`state:modified.body` / `state:new` against a previous manifest (`--state DIR`). `+name`
+adds every ancestor, `2+name` those up to two levels up, `name+` / `name+1` descendants,
+`@name` the descendants and all their ancestors (what a rebuild of `name` needs).
+
+Unit tests are nodes too, children of the segment they test: `segsql test --select X`
+runs the tests selected directly and the tests of every selected segment (dbt's eager
+indirect selection).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable
-from pathlib import Path, PurePosixPath
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
 
-from segsql.definitions.dag import dependents, topological_order
 from segsql.definitions.segments import Segment
 from segsql.errors import UsageError
-
-Method = Callable[[dict[str, Segment], str, Path | None], set[str]]
-
-
-def _by_name(segments: dict[str, Segment], value: str, _state: Path | None) -> set[str]:
-    if value not in segments:
-        raise UsageError(f"no segment named {value!r}", hint=f"known segments: {', '.join(sorted(segments)) or 'none'}")
-    return {value}
+from segsql.run.manifest import State
+from segsql.util.suggest import closest, suggest
 
 
-def _by_tag(segments: dict[str, Segment], value: str, _state: Path | None) -> set[str]:
-    found = {n for n, s in segments.items() if value in s.tags}
+@dataclass(frozen=True)
+class Item:
+    """One selectable node: a segment or a unit test."""
+
+    name: str
+    kind: str
+    tags: tuple[str, ...]
+    path: str
+    parents: tuple[str, ...]
+    segment: Segment | None = None
+
+
+@dataclass(frozen=True)
+class Graph:
+    items: dict[str, Item]
+    state: State | None = None
+
+    def children(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {name: set() for name in self.items}
+        for item in self.items.values():
+            for parent in item.parents:
+                out.setdefault(parent, set()).add(item.name)
+        return out
+
+    def what(self) -> str:
+        return "segment or unit test" if any(i.kind == "test" for i in self.items.values()) else "segment"
+
+
+Method = Callable[[Graph, str], set[str]]
+
+
+def _by_name(graph: Graph, value: str) -> set[str]:
+    found = set(fnmatch.filter(graph.items, value)) if any(c in value for c in "*?[") else ({value} & set(graph.items))
     if not found:
-        tags = sorted({t for s in segments.values() for t in s.tags})
-        raise UsageError(f"no segment has the tag {value!r}", hint=f"known tags: {', '.join(tags) or 'none'}")
+        raise UsageError(f"no {graph.what()} named {value!r}", hint=suggest(value, sorted(graph.items), what=graph.what()))
     return found
 
 
-def _by_path(segments: dict[str, Segment], value: str, _state: Path | None) -> set[str]:
+def _by_tag(graph: Graph, value: str) -> set[str]:
+    found = {n for n, i in graph.items.items() if value in i.tags}
+    if not found:
+        tags = sorted({t for i in graph.items.values() for t in i.tags})
+        raise UsageError(f"no segment has the tag {value!r}", hint=suggest(value, tags, what="tag"))
+    return found
+
+
+def _by_path(graph: Graph, value: str) -> set[str]:
     prefix = PurePosixPath(value.rstrip("/"))
-    found = {n for n, s in segments.items() if PurePosixPath(s.path) == prefix or prefix in PurePosixPath(s.path).parents}
+    found = {n for n, i in graph.items.items() if PurePosixPath(i.path) == prefix or prefix in PurePosixPath(i.path).parents}
     if not found:
         raise UsageError(f"no segment is defined under {value!r}", hint="give a folder or file relative to the project, e.g. path:models/retention")
     return found
 
 
-def _by_state(segments: dict[str, Segment], value: str, state: Path | None) -> set[str]:
-    if value != "modified":
-        raise UsageError(f"unknown state selector state:{value}", hint="use state:modified")
-    if state is None:
-        raise UsageError("state:modified needs --state DIR", hint="pass a previous target/ folder with --state")
-    manifest = state / "manifest.json"
-    try:
-        previous = json.loads(manifest.read_text())["segments"]
-    except (OSError, ValueError, KeyError):
-        raise UsageError(f"no readable manifest.json in {state}", hint="point --state at a target/ folder written by segsql compile or run") from None
-    return {
-        n for n, s in segments.items()
-        if n not in previous or previous[n].get("membership_hash") != s.membership_hash() or previous[n].get("metadata_hash") != s.metadata_hash()
-    }
+STATE_CHECKS: dict[str, Callable[[Segment, dict[str, Any] | None], bool]] = {
+    "new": lambda seg, old: old is None,
+    "modified": lambda seg, old: old is None or old.get("membership_hash") != seg.membership_hash() or old.get("metadata_hash") != seg.metadata_hash(),
+    "modified.body": lambda seg, old: old is None or old.get("membership_hash") != seg.membership_hash(),
+}
+
+
+def _by_state(graph: Graph, value: str) -> set[str]:
+    check = STATE_CHECKS.get(value)
+    if check is None:
+        best = closest(value, STATE_CHECKS)
+        known = ", ".join("state:" + k for k in STATE_CHECKS)
+        raise UsageError(f"unknown state selector state:{value}", hint=(f"did you mean 'state:{best}'? " if best else "") + f"use one of: {known}")
+    if graph.state is None:
+        raise UsageError(f"state:{value} needs --state DIR", hint="pass a previous target/ folder with --state")
+    previous = graph.state.segments
+    return {n for n, i in graph.items.items() if i.segment is not None and check(i.segment, previous.get(n))}
 
 
 METHODS: dict[str, Method] = {"tag": _by_tag, "path": _by_path, "state": _by_state}
 
+_SELECTOR = re.compile(r"^(?P<at>@)?(?:(?P<up_n>\d*)(?P<up>\+))?(?P<core>[^+@]+?)(?:(?P<down>\+)(?P<down_n>\d*))?$")
 
-def _one(segments: dict[str, Segment], selector: str, state: Path | None) -> set[str]:
-    upstream = selector.startswith("+")
-    downstream = selector.endswith("+")
-    core = selector.removeprefix("+").removesuffix("+")
-    if not core or "+" in core:
-        raise UsageError(f"malformed selector {selector!r}", hint="use name, +name (with its dependencies) or name+ (with its dependents)")
+
+def _walk(start: set[str], edges: Callable[[str], Iterable[str]], depth: int | None) -> set[str]:
+    """`start` and the nodes reached along `edges` in at most `depth` steps (None: any)."""
+    seen, frontier, level = set(start), set(start), 0
+    while frontier and (depth is None or level < depth):
+        frontier = {nxt for node in frontier for nxt in edges(node)} - seen
+        seen |= frontier
+        level += 1
+    return seen
+
+
+def _one(graph: Graph, selector: str) -> set[str]:
+    match = _SELECTOR.match(selector)
+    if match is None or (match["at"] and (match["up"] or match["down"])):
+        raise UsageError(
+            f"malformed selector {selector!r}",
+            hint="use name, +name / 2+name (with ancestors), name+ / name+1 (with descendants), @name, or a comma for an intersection",
+        )
+    core = match["core"]
     method, sep, value = core.partition(":")
     if sep and method in METHODS:
-        found = METHODS[method](segments, value, state)
+        found = METHODS[method](graph, value)
     elif sep:
-        raise UsageError(f"unknown selector method {method!r} in {selector!r}", hint="use a name, tag:x, path:models/x, state:modified")
+        best = closest(method, METHODS)
+        raise UsageError(f"unknown selector method {method!r} in {selector!r}", hint=(f"did you mean '{best}:'? " if best else "") + f"use a name, {', '.join(m + ':' for m in METHODS)}")
     else:
-        found = _by_name(segments, core, state)
-    if upstream:
-        found = set(topological_order(segments, found))
-    if downstream:
-        for name in list(found):
-            found |= dependents(segments, name)
-    return found
+        found = _by_name(graph, core)
+    children = graph.children()
+
+    def parents(name: str) -> Iterable[str]:
+        return graph.items[name].parents if name in graph.items else ()
+
+    def kids(name: str) -> Iterable[str]:
+        return children.get(name, ())
+
+    result = set(found)
+    if match["up"]:
+        result |= _walk(found, parents, int(match["up_n"]) if match["up_n"] else None)
+    if match["down"]:
+        result |= _walk(found, kids, int(match["down_n"]) if match["down_n"] else None)
+    if match["at"]:
+        result = _walk(_walk(found, kids, None), parents, None)
+    return result
+
+
+def _resolve(graph: Graph, words: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for word in words:
+        parts = [p for p in word.split(",")]
+        if not all(parts):
+            raise UsageError(f"malformed selector {word!r}", hint="join selectors with a comma and no empty part: tag:email,tag:loyalty")
+        sets = [_one(graph, p) for p in parts]
+        out |= set.intersection(*sets)
+    return out
+
+
+def _words(values: Iterable[str]) -> list[str]:
+    return [w for value in values for w in value.split()]
+
+
+def segment_graph(segments: Mapping[str, Segment], state: State | None = None, tests: Mapping[str, Any] | None = None) -> Graph:
+    """Segments (parents: what they read) and, given, unit tests (parent: their segment)."""
+    items = {n: Item(n, "segment", s.tags, s.path, s.dependencies(), s) for n, s in segments.items()}
+    for name, test in (tests or {}).items():
+        items[name] = Item(name, "test", tuple(test.tags), test.location.file, (test.model,))
+    return Graph(items, state)
 
 
 def select(
-    segments: dict[str, Segment],
+    segments: Mapping[str, Segment],
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
-    state: Path | None = None,
+    state: State | None = None,
 ) -> list[str]:
     """The selected segment names, sorted; no --select means all."""
-    words = [w for s in include for w in s.split()]
-    chosen = set(segments) if not words else set().union(*(_one(segments, w, state) for w in words))
-    for word in (w for s in exclude for w in s.split()):
-        chosen -= _one(segments, word, state)
+    graph = segment_graph(segments, state)
+    words = _words(include)
+    chosen = set(segments) if not words else _resolve(graph, words)
+    chosen -= _resolve(graph, _words(exclude))
     return sorted(chosen)
+
+
+def select_tests(
+    segments: Mapping[str, Segment],
+    tests: Mapping[str, Any],
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    state: State | None = None,
+    *,
+    with_tested: bool = True,
+) -> tuple[list[str], list[str]]:
+    """(unit tests, segments) selected; no --select means all.
+
+    A test is selected directly or through its segment; the segments are those selected
+    and (`with_tested`) those of the selected tests. `tests` maps names to objects with `model`, `tags` and
+    `location` (unit test definitions)."""
+    graph = segment_graph(segments, state, tests)
+    words = _words(include)
+    chosen = set(graph.items) if not words else _resolve(graph, words)
+    dropped = _resolve(graph, _words(exclude))
+    picked = sorted(n for n, t in tests.items() if (n in chosen or t.model in chosen) and n not in dropped and t.model not in dropped)
+    models = {n for n in chosen if n in segments and n not in dropped}
+    if with_tested:
+        models |= {tests[n].model for n in picked if tests[n].model in segments}
+    return picked, sorted(models)

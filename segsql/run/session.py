@@ -63,6 +63,10 @@ class Session:
     def target_dir(self) -> Path:
         return self.root / "target"
 
+    def secrets(self) -> frozenset[str]:
+        """Values never to write into an artifact: the target's secrets."""
+        return self.project.target.secrets if self.project.target else frozenset()
+
 
 def open_session(options: Options, as_of: str | None = None, need_target: bool = True, extra: dict[str, Any] | None = None) -> Session:
     """Load and validate the project (raises a UserError with file and line on any mistake)."""

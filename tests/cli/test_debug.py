@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import run_cli, write_project
@@ -13,13 +14,21 @@ SOURCES = "users:\n  table: main.users\n  id: external_id\n  attributes: {countr
 SEGMENT = "segments:\n  - name: koreans\n    where: {attribute: country, equals: KR}\n"
 
 
+def _with_users(root: Path) -> Path:
+    """The users table sources.yml declares, so the sources check passes."""
+    db = duckdb.connect(str(root / "test.duckdb"))
+    db.execute("CREATE TABLE users (external_id VARCHAR, country VARCHAR)")
+    db.close()
+    return root
+
+
 def _debug(root: Path, *extra: str) -> tuple[int, dict]:
     result = run_cli("--project-dir", str(root), "debug", "--format", "json", *extra)
     return result.code, json.loads(result.out)
 
 
 def test_a_valid_project_on_duckdb_reports_every_check_ok(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "p", {"segsql_project.yml": "name: shop\n", "models/sources.yml": SOURCES, "models/a.yml": SEGMENT})
+    root = _with_users(write_project(tmp_path / "p", {"segsql_project.yml": "name: shop\n", "models/sources.yml": SOURCES, "models/a.yml": SEGMENT}))
     code, report = _debug(root)
     assert code == 0 and report["ok"]
     assert report["project"] == {"dir": str(root.resolve()), "name": "shop", "segments": 1, "ok": True, "error": None}
@@ -27,14 +36,15 @@ def test_a_valid_project_on_duckdb_reports_every_check_ok(tmp_path: Path) -> Non
     assert (profile["file"], profile["name"], profile["target"], profile["type"], profile["ok"]) == ("profiles.yml", "segsql", "dev", "duckdb", True)
     assert profile["settings"]["schema"] == "main"
     assert report["connection"]["ok"] is True and report["connection"]["error"] is None
+    assert report["sources"] == {"ok": True, "error": None, "tables": 1}
     assert {"segsql", "python", "sqlglot", "duckdb"} <= set(report["versions"])
 
 
 def test_text_output_lists_the_checks(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/a.yml": SEGMENT})
+    root = _with_users(write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/a.yml": SEGMENT}))
     result = run_cli("--project-dir", str(root), "debug")
     assert result.code == 0, result.output
-    for words in ("project", "profile", "connection", "target dev (duckdb)", "versions", "sqlglot"):
+    for words in ("project", "profile", "connection", "sources", "target dev (duckdb)", "versions", "sqlglot"):
         assert words in result.out
     assert "FAILED" not in result.out
 
@@ -78,7 +88,10 @@ def test_snowflake_settings_are_shown_without_secrets(tmp_path: Path, monkeypatc
     root = write_project(tmp_path / "p", {"profiles.yml": profile, "models/sources.yml": SOURCES, "models/a.yml": SEGMENT})
     with fakesnow.patch(create_database_on_connect=True, create_schema_on_connect=True):
         code, report = _debug(root)
-    assert code == 0, report
+    assert report["connection"]["ok"] is True, report
+    # the empty fake warehouse has no users table: the sources check says so (exit 2), without the password
+    assert code == 2 and report["sources"]["ok"] is False and "source table main.users cannot be read" in report["sources"]["error"]
+    assert "hunter2" not in json.dumps(report)
     assert report["profile"]["settings"] == {
         "account": "****", "database": "DEBUGDB", "password": "****", "role": "SEGSQL", "schema": "MAIN",
         "type": "snowflake", "user": "segsql", "warehouse": "SEGMENTS_WH",

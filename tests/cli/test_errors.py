@@ -177,6 +177,12 @@ def test_user_mistake_is_one_clear_error(tmp_path: Path, files: dict[str, str], 
         (["run", "--select", "weird:thing"], "unknown selector method 'weird'"),
         (["run", "--select", "tag:nope+"], "no segment has the tag 'nope'"),
         (["frobnicate"], "No such command"),
+        # did you mean: the closest name first (issue 11, item 2)
+        (["rnu"], "No such command 'rnu'. Did you mean 'run'?"),
+        (["show", "ok_segmnt"], "no segment named 'ok_segmnt' — did you mean 'ok_segment'?"),
+        (["run", "--select", "tga:vip"], "did you mean 'tag:'?"),
+        (["run", "--select", "state:modifed"], "did you mean 'state:modified'?"),
+        (["--target", "dve"], "target 'dve' not found in profile 'segsql' — did you mean 'dev'?"),
     ],
 )
 def test_bad_command_line_is_exit_2(tmp_path: Path, args: list[str], words: str) -> None:

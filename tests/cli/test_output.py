@@ -106,6 +106,8 @@ def test_counted_nouns_agree_with_their_number(tmp_path: Path) -> None:
     run = run_cli("--project-dir", str(root), "run", "--as-of", AS_OF)
     assert run.code == 0, run.output
     assert "1 CDI row" in run.out and "1 CDI rows" not in run.out
+    assert "staging 1 segment in one query" in run.err and "committing 1 of 1 model and 1 CDI row" in run.err
+    assert not re.search(r"\b1 (segments|members|files|CDI rows)\b", compiled.output + shown.output + run.output)
 
 
 def test_history_shows_iso_timestamps(tmp_path: Path) -> None:

@@ -91,6 +91,10 @@ CASES: dict[str, dict[str, str]] = {
             "    - {event: add_to_cart, within_previous: {minutes: 30}}\n    - {event: checkout_started, after_previous: {hours: 1}}\n"
             "  max_span: {hours: 24}\n  within: {last_days: 7}\n  then_not: {event: purchase_completed, within_hours: 24}\n"
         ),
+        "sequence_purchase_steps": (
+            "where:\n  sequence:\n    - {event: add_to_cart}\n    - {purchase: [p1, p2], within_previous: {hours: 48}}\n"
+            "  within: {last_days: 3}\n  then_not: {purchase: any}\n"
+        ),
     },
     "3_7_other_leaves": {
         "rfm_scores": "where: {rfm: {recency: {gte: 4}, frequency: {gte: 4}, monetary: {between: [3, 5]}, within: {last_days: 365}}}\n",

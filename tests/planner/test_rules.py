@@ -114,7 +114,16 @@ def test_sequences_over_the_same_events_share_one_numbering() -> None:
     numberings = [p for p in shared.passes if isinstance(p, Numbering)]
     sequences = [p for p in shared.passes if isinstance(p, SequencePass)]
     assert len(numberings) == 1 and len(sequences) == 2
-    assert {s.numbering for s in sequences} == {numberings[0].alias}
+    assert {s.numbering("events") for s in sequences} == {numberings[0].alias}
+
+
+def test_a_sequence_with_a_purchase_step_numbers_purchases_once_too() -> None:
+    buy = SequenceFilter((SequenceStep(("view",), ()), SequenceStep(None, (), source="purchases")), WEEK, None, None, None, Location("m.yml", 1))
+    shared = share_passes(plan(pass_leaves=((buy, "a"), (_sequence("view", "cart"), "b"))), UTC)
+    numberings = [(p.source, p.alias) for p in shared.passes if isinstance(p, Numbering)]
+    assert [source for source, _ in numberings] == ["events", "purchases"]
+    first = next(p for p in shared.passes if isinstance(p, SequencePass))
+    assert first.numberings == tuple(numberings)
 
 
 def test_the_same_sequence_in_two_models_is_one_pass() -> None:

@@ -140,6 +140,29 @@ def test_then_not_is_bounded_by_as_of(run) -> None:
     assert run("{sequence: [{event: cart}], then_not: {event: buy, within_hours: 24}}", events=events) == {"u2"}
 
 
+def test_then_not_purchase_without_within_hours_looks_up_to_as_of(run) -> None:
+    """"Added to cart in the last 3 days and bought nothing since", written directly."""
+    events = [("u1", "add_to_cart", at(2), None), ("u2", "add_to_cart", at(2), None), ("u3", "add_to_cart", at(5), None)]
+    purchases = [("u2", at(1), "p1", 10.0, 1), ("u1", at(3), "p1", 10.0, 1)]
+    where = "{sequence: [{event: add_to_cart}], within: {last_days: 3}, then_not: {purchase: any}}"
+    assert run(where, events=events, purchases=purchases) == {"u1"}, "u2 bought after the cart; u1 bought only before; u3 is too old"
+
+
+def test_a_purchase_step_follows_an_event_step_in_time_order(run) -> None:
+    events = [("u1", "product_viewed", at(3), None), ("u2", "product_viewed", at(1), None), ("u3", "product_viewed", at(2), None)]
+    purchases = [("u1", at(2), "p1", 5.0, 1), ("u2", at(2), "p1", 5.0, 1), ("u3", at(2), "p2", 5.0, 1)]
+    where = "{sequence: [{event: product_viewed}, {purchase: p1, within_previous: {hours: 48}}]}"
+    assert run(where, events=events, purchases=purchases) == {"u1"}, "u2 bought before viewing; u3 bought another product"
+
+
+def test_event_and_purchase_rows_at_one_instant_are_two_rows(run) -> None:
+    """An event and a purchase at the same timestamp are distinct rows, in order either way."""
+    events = [("u1", "checkout", at(1), None)]
+    purchases = [("u1", at(1), "p1", 5.0, 1), ("u2", at(1), "p1", 5.0, 1)]
+    assert run("{sequence: [{purchase: any}, {event: checkout}]}", events=events, purchases=purchases) == {"u1"}
+    assert run("{sequence: [{purchase: any}, {purchase: any}]}", events=events, purchases=purchases) == set(), "one purchase row cannot serve two steps"
+
+
 def test_rfm_scores_with_ties(run) -> None:
     purchases = [("u1", at(1), "p", 100.0, 1), ("u1", at(2), "p", 100.0, 1), ("u2", at(1), "p", 10.0, 1), ("u3", at(50), "p", 10.0, 1)]
     # frequency: u1 2 purchases (cume 3/3 → 5), u2 and u3 tie at 1 (cume 2/3 → ceil(3.33) = 4)

@@ -84,7 +84,7 @@ class SegmentStrategy(Strategy):
             try:
                 self.memberships.append(self._membership(name, stages[name]))
             except StatementFailure as err:
-                self._fail(name, f"{self._segment(name).location}: {err}")
+                self._fail(name, f"{self._segment(name).error_location(str(err))}: {err}")
         ctx.progress(f"diffing {plural(len(self.memberships), 'segment')} in one query")
         started = time.monotonic()
         if self.memberships:
@@ -114,7 +114,7 @@ class SegmentStrategy(Strategy):
             try:
                 tables[name] = ctx.stage_table(f"stage{i}", compiler.flags([name]))
             except StatementFailure as err:
-                self._fail(name, f"{self._segment(name).location}: {err}")
+                self._fail(name, f"{self._segment(name).error_location(str(err))}: {err}")
             self.results[name].seconds = time.monotonic() - started
         return tables
 
@@ -140,7 +140,7 @@ class SegmentStrategy(Strategy):
             try:
                 self._count_query([m])
             except StatementFailure as err:
-                self._fail(m.segment.name, f"{m.segment.location}: {err}")
+                self._fail(m.segment.name, f"{m.segment.error_location(str(err))}: {err}")
 
     def _count_query(self, memberships: list[Membership]) -> None:
         parts = [m.count_query(i) for i, m in enumerate(memberships)]
@@ -157,9 +157,9 @@ class SegmentStrategy(Strategy):
         g = seg.guards
         previous = res.size - res.entered + res.exited
         if g.min_size is not None and res.size < g.min_size:
-            self._fail(name, f"guard min_size: {res.size} members, fewer than {g.min_size}")
+            self._fail(name, f"guard min_size: {plural(res.size, 'member')}, fewer than {g.min_size}")
         elif g.max_size is not None and res.size > g.max_size:
-            self._fail(name, f"guard max_size: {res.size} members, more than {g.max_size}")
+            self._fail(name, f"guard max_size: {plural(res.size, 'member')}, more than {g.max_size}")
         elif g.max_change_pct is not None and previous > 0:
             change = abs(res.size - previous) * 100 / previous
             if change > g.max_change_pct:
