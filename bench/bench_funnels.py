@@ -80,8 +80,8 @@ def work_segsql(args: argparse.Namespace) -> dict:
 
     from segsql.compiler.funnels import FunnelCompiler
     from segsql.engines.duckdb import DuckDBAdapter
-    from segsql.run.source_check import source_types
     from segsql.run.session import Options, open_session
+    from segsql.run.source_check import source_types
 
     adapter = DuckDBAdapter(str(Path(args.data_dir) / "bench.duckdb"), "main")
     root = project(Path(args.data_dir), args.ordering)

@@ -16,8 +16,8 @@ from sqlglot import exp
 from segsql.compiler.funnel_tables import step_table, trends_table
 from segsql.compiler.funnels import FunnelCompiler
 from segsql.engines import Adapter
-from segsql.run.source_check import source_types
 from segsql.run.session import Session
+from segsql.run.source_check import source_types
 
 if TYPE_CHECKING:
     import altair as alt
