@@ -10,6 +10,7 @@ that per-user column. Scans and passes are rendered from the plan's specs. Aggre
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlglot import exp
@@ -34,7 +35,9 @@ SEQ_USER = "__uid"  # not external_user_id: the events table may already have th
 UTC_TIME = "__utc_time"  # the converted time column of `rows()`
 ROW = "e"
 ZERO_WHEN_EMPTY = ("count", "sum", "count_distinct", "revenue")
-AGGREGATES = {"count": "COUNT", "sum": "SUM", "avg": "AVG", "min": "MIN", "max": "MAX", "first": "MIN", "last": "MAX", "revenue": "SUM", "count_distinct": "COUNT"}
+#: Exact DECIMAL sums (SPEC 3.4); an average is its sum compared against value × `avg_count`.
+MONEY = ("sum", "avg", "revenue", "avg_count")
+AGGREGATES = {"count": "COUNT", "sum": "SUM", "avg": "SUM", "avg_count": "COUNT", "min": "MIN", "max": "MAX", "first": "MIN", "last": "MAX", "revenue": "SUM", "count_distinct": "COUNT"}
 
 
 class BehaviourCompiler:
@@ -133,10 +136,10 @@ class BehaviourCompiler:
         elif kind in ("first", "last"):
             value = self.time(spec.source)
         elif kind == "revenue":
-            src = self.source("purchases")
-            price = self.rules.to_number(exp.column(src.price, table=ROW))
-            quantity = self.rules.to_number(exp.column(src.quantity, table=ROW)) if src.quantity else lit(1)
-            value = exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))
+            value = self._revenue_line()
+        elif kind in MONEY:
+            assert spec.value is not None
+            value = self.conditions.money(spec.value, ROW)
         else:
             assert spec.value is not None
             value = self.conditions.value(spec.value, ROW, self.source(spec.source).table).sql
@@ -146,9 +149,20 @@ class BehaviourCompiler:
             case = value
         else:
             case = exp.Case(ifs=[exp.If(this=when, true=value)])
+        if kind in MONEY and not isinstance(case, exp.Cast):
+            case = self.rules.as_money(case)  # a no-op, but fakesnow sums an argument that is no CAST as DOUBLE
         if kind == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[case]))
         return exp.func(AGGREGATES[kind], case)
+
+    def _revenue_line(self) -> exp.Expr:
+        """A purchase row's price × quantity (no quantity: 1), multiplied exactly, as money."""
+        src = self.source("purchases")
+        price = self.rules.exact(exp.column(src.price, table=ROW))
+        if not src.quantity:
+            return self.rules.money(price)
+        quantity = exp.Coalesce(this=exp.column(src.quantity, table=ROW), expressions=[lit(1)])
+        return self.rules.money(exp.Mul(this=price, expression=quantity))
 
     def compile_behaviour(self, node: BehaviourFilter) -> exp.Expr:
         tests = []
@@ -162,8 +176,12 @@ class BehaviourCompiler:
             value: exp.Expr = column
             if measure.kind in ZERO_WHEN_EMPTY:
                 value = exp.Coalesce(this=column, expressions=[lit(0)])
-            kind = "time" if measure.kind in ("first", "last") else "number"
-            tests.append(self.conditions.condition(Typed(value, kind), measure.condition))
+            per = None
+            if measure.kind == "avg":
+                count_scan, count_metric = self.plan.column(replace(ask.spec, kind="avg_count"))
+                per = exp.column(count_metric, table=count_scan)
+            kind = "time" if measure.kind in ("first", "last") else "money" if measure.kind in MONEY else "number"
+            tests.append(self.conditions.condition(Typed(value, kind, per), measure.condition))
         return exp.and_(*tests)
 
     def _occurred_since(self, latest: exp.Expr, start: dt.datetime | None, occurred: bool) -> exp.Expr:
@@ -274,15 +292,12 @@ class BehaviourCompiler:
 
     def rfm_query(self, rfm: RfmPass) -> exp.Select:
         """Each purchaser's recency, frequency and monetary scores over the window (SPEC 3.7)."""
-        src = self.source("purchases")
-        price = self.rules.to_number(exp.column(src.price, table=ROW))
-        quantity = self.rules.to_number(exp.column(src.quantity, table=ROW)) if src.quantity else lit(1)
         per_user = (
             exp.select(
                 exp.alias_(self.user("purchases"), ID_COLUMN),
                 exp.alias_(exp.Max(this=self.time("purchases")), "last_at"),
                 exp.alias_(exp.Count(this=exp.Star()), "purchases"),
-                exp.alias_(exp.Coalesce(this=exp.Sum(this=exp.Mul(this=price, expression=exp.Coalesce(this=quantity, expressions=[lit(1)]))), expressions=[lit(0)]), "revenue"),
+                exp.alias_(exp.Coalesce(this=exp.Sum(this=self._revenue_line()), expressions=[lit(0)]), "revenue"),
             )
             .from_(self.rows("purchases"))
             .where(exp.and_(self.seen("purchases"), *self.in_window(self.time("purchases"), rfm.window)))

@@ -9,6 +9,7 @@ and `or_missing` adds "or the value does not exist".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -29,10 +30,15 @@ _JSON_KIND = {"string": JSON_STRING, "number": JSON_NUMBER, "boolean": JSON_BOOL
 
 @dataclass(frozen=True)
 class Typed:
-    """A SQL expression and the SPEC type of the value it yields (NULL = missing)."""
+    """A SQL expression and the SPEC type of the value it yields (NULL = missing).
+
+    Type "money" is an exact DECIMAL(38, 6) sum, compared with exact decimal literals; with
+    `per` (an average), the sum is compared against each literal × `per`, so no division
+    rounds (SPEC 3.4)."""
 
     sql: exp.Expr
     type: str
+    per: exp.Expr | None = None
 
 
 def two_valued(expression: exp.Expr) -> exp.Expr:
@@ -57,6 +63,11 @@ class ConditionCompiler:
         if ref.type == "time":
             return Typed(self.time(column, table, ref.column, ref.unit), "time")
         return self.cast(column, ref.type)
+
+    def money(self, ref: ValueRef, row: str) -> exp.Expr:
+        """The number at `ref` as a summand: rounded half away from zero to 6 places (SPEC 3.4)."""
+        column = exp.column(ref.column, table=row)
+        return self.rules.json_money(column, ref.path) if ref.path else self.rules.money(column)
 
     def time(self, column: exp.Expr, table: str | None, name: str, unit: str | None) -> exp.Expr:
         """A time column as a naive UTC timestamp: as it is when the engine says it is one already."""
@@ -105,16 +116,25 @@ class ConditionCompiler:
     def _days(self, days: float) -> dt.timedelta:
         return dt.timedelta(seconds=days * 86400)
 
+    def _literal(self, value: Typed, arg: object) -> exp.Expr:
+        """A comparison value: exact decimals (× the count of an average) for money."""
+        if value.type != "money":
+            return lit(arg)
+        assert isinstance(arg, int | float)
+        literal = self.rules.money_literal(arg)
+        return literal if value.per is None else exp.Mul(this=literal, expression=value.per.copy())
+
     def positive(self, value: Typed, op: str, arg: object) -> exp.Expr:
         """The comparison itself, three-valued (NULL for a missing value)."""
         v = value.sql.copy()
         r = self.rules
         ts = r.timestamp
+        literal = functools.partial(self._literal, value)
         if op == "equals":
-            return exp.EQ(this=v, expression=lit(arg))
+            return exp.EQ(this=v, expression=literal(arg))
         if op == "in":
             assert isinstance(arg, tuple)
-            return exp.In(this=v, expressions=[lit(a) for a in arg])
+            return exp.In(this=v, expressions=[literal(a) for a in arg])
         if op == "matches_regex":
             return r.regex_search(v, str(arg))
         if op == "starts_with":
@@ -125,10 +145,10 @@ class ConditionCompiler:
             return r.contains(v, str(arg))
         if op in ("gt", "gte", "lt", "lte"):
             cls = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}[op]
-            return cls(this=v, expression=lit(arg))
+            return cls(this=v, expression=literal(arg))
         if op == "between":
             assert isinstance(arg, tuple)
-            return exp.Between(this=v, low=lit(arg[0]), high=lit(arg[1]))
+            return exp.Between(this=v, low=literal(arg[0]), high=literal(arg[1]))
         if op == "before":
             assert isinstance(arg, dt.datetime)
             return exp.LT(this=v, expression=ts(arg))

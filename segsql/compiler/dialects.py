@@ -8,6 +8,7 @@ differ from the SPEC's (e.g. Snowflake anchors REGEXP_LIKE at both ends).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -25,6 +26,19 @@ def lit(value: object) -> exp.Expr:
     if isinstance(value, int | float):
         return exp.Literal.number(repr(value) if isinstance(value, float) else str(value))
     return exp.Literal.string(str(value))
+
+
+def decimal_text(value: int | float | Decimal) -> str:
+    """A number as the plain decimal a user wrote: a float by its shortest form (0.3, not
+    0.299999…), never with an exponent, so that an engine reads it as an exact decimal."""
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return format(number, "f")
+
+
+def decimal_cast(value: exp.Expr, to: str | exp.DataType.Type) -> exp.Expr:
+    """CAST to a decimal type always: `exp.cast` drops a CAST to DECIMAL(38, 6) of a value that
+    is already some DECIMAL, whatever its precision and scale."""
+    return exp.Cast(this=value, to=exp.DataType.build(to))
 
 
 def split_case_flag(pattern: str) -> tuple[str, bool]:
@@ -160,6 +174,34 @@ class DialectRules:
         micros = exp.TimestampDiff(this=end, expression=start, unit=exp.var("MICROSECOND"))
         return exp.Div(this=exp.cast(micros, exp.DataType.Type.DOUBLE), expression=lit(1_000_000.0))
 
+    # -- exact money (SPEC 3.4: sum, avg, revenue and RFM monetary add decimals) ---------
+    #: What every summed value is rounded to (half away from zero) and added as.
+    money_type = "DECIMAL(38, 6)"
+    #: Room for a value's own digits (a price, price × quantity) before it is rounded.
+    exact_type = "DECIMAL(38, 12)"
+
+    def exact(self, value: exp.Expr) -> exp.Expr:
+        """A number as a decimal with 12 places, so that a product of it is exact."""
+        return decimal_cast(value, self.exact_type)
+
+    def as_money(self, value: exp.Expr) -> exp.Expr:
+        """CAST to the money type, for a value that is money already or must become it."""
+        return decimal_cast(value, self.money_type)
+
+    def money(self, value: exp.Expr) -> exp.Expr:
+        """A number (of any numeric type, or numeric text) rounded half away from zero to 6
+        places. ROUND is explicit because what CAST does to the digits it drops differs:
+        Redshift truncates when `enable_numeric_rounding` is off, Snowflake does not say."""
+        return self.as_money(exp.Round(this=self.exact(value), decimals=lit(6)))
+
+    def json_money(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
+        """The JSON number at `path` as money; NULL for a value of another kind (strict)."""
+        return exp.If(this=self.json_kind_is(column, path, JSON_NUMBER), true=self.money(self.json_text(column.copy(), path)))
+
+    def money_literal(self, value: int | float | Decimal) -> exp.Expr:
+        """A comparison value as the exact decimal it is written as (a bare 0.3 is exact here)."""
+        return exp.Literal.number(decimal_text(value))
+
     # -- windows ------------------------------------------------------------------------
     def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
         """Rows whose `value` is <= this row's, ties included: CUME_DIST's numerator, exact."""
@@ -203,6 +245,16 @@ class DuckDBRules(DialectRules):
         value = exp.Anonymous(this="JSON_VALUE", expressions=[column, exp.Literal.string(self.json_path(path))])
         return exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
 
+    def money(self, value: exp.Expr) -> exp.Expr:
+        # DuckDB's CAST to DECIMAL rounds half away from zero from DOUBLE, DECIMAL and VARCHAR
+        # alike (tests/compiler/test_money.py runs it), so no ROUND is needed.
+        return self.as_money(value)
+
+    def json_money(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
+        # As json_number: only a bare JSON number's text survives TRY_CAST (a string keeps its quotes).
+        value = exp.Anonymous(this="JSON_VALUE", expressions=[column, exp.Literal.string(self.json_path(path))])
+        return exp.TryCast(this=value, to=exp.DataType.build(self.money_type))
+
 
 class SnowflakeRules(DialectRules):
     """Snowflake: REGEXP_LIKE is anchored, JSON lives in VARIANT, arrays are ARRAY."""
@@ -243,6 +295,10 @@ class SnowflakeRules(DialectRules):
 
     def json_array_at(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
         return self._at(column, path)
+
+    def json_money(self, column: exp.Expr, path: tuple[str, ...]) -> exp.Expr:
+        """The VARIANT number itself is cast (no detour through its text)."""
+        return exp.If(this=self.json_kind_is(column, path, JSON_NUMBER), true=self.money(self._at(column.copy(), path)))
 
     def as_json_array(self, column: exp.Expr) -> exp.Expr:
         return self._variant(column)
@@ -356,6 +412,11 @@ class PostgresRules(DialectRules):
         return exp.Anonymous(this="JSONB_ARRAY_LENGTH", expressions=[array])
 
     # -- numbers --------------------------------------------------------------------------
+    def money(self, value: exp.Expr) -> exp.Expr:
+        """CAST to NUMERIC(38, 6) rounds half away from zero from numeric, float8 (by its
+        15-digit text) and text; PostgreSQL has no ROUND(double precision, int) anyway."""
+        return self.as_money(value)
+
     def bucket(self, external_id: exp.Expr, salt: str) -> exp.Expr:
         """The portable form with each digit as BIGINT: 15 × 16^7 overflows PostgreSQL's INTEGER."""
         return super().bucket(external_id, salt).transform(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -22,6 +23,8 @@ from segsql.compiler.dialects import (
     JSON_STRING,
     DialectRules,
     PostgresRules,
+    decimal_cast,
+    decimal_text,
     lit,
     split_case_flag,
 )
@@ -109,6 +112,21 @@ class BigQueryRules(DialectRules):
 
     def array_size(self, array: exp.Expr) -> exp.Expr:
         return fn("ARRAY_LENGTH", fn("JSON_QUERY_ARRAY", array))
+
+    money_type = "NUMERIC"
+
+    def exact(self, value: exp.Expr) -> exp.Expr:
+        """BIGNUMERIC (38 places): NUMERIC keeps 9, and takes no (38, 12) parameters."""
+        return decimal_cast(value, exp.DataType.Type.BIGDECIMAL)
+
+    def money(self, value: exp.Expr) -> exp.Expr:
+        """Rounded half away from zero (ROUND's default mode) to 6 places, then NUMERIC: sums
+        then have 29 integer digits, not DECIMAL(38, 6)'s 32 (BigQuery has no NUMERIC(38, 6))."""
+        return self.as_money(exp.Round(this=self.exact(value), decimals=lit(6)))
+
+    def money_literal(self, value: int | float | Decimal) -> exp.Expr:
+        """A bare 0.3 is FLOAT64 in BigQuery: the decimal is written as BIGNUMERIC text."""
+        return exp.cast(exp.Literal.string(decimal_text(value)), exp.DataType.Type.BIGDECIMAL)
 
     def haversine_km(self, lat: exp.Expr, lon: exp.Expr, lat0: float, lon0: float) -> exp.Expr:
         """The portable formula with RADIANS(x) spelled x × (π / 180), the same double DuckDB uses."""
@@ -254,6 +272,11 @@ class RedshiftRules(PostgresRules):
         """Redshift's DATEDIFF counts microsecond boundaries, which is exact."""
         micros = fn("DATEDIFF", exp.var("MICROSECOND"), start, end)
         return exp.Div(this=exp.cast(micros, exp.DataType.Type.DOUBLE), expression=lit(1_000_000.0))
+
+    def money(self, value: exp.Expr) -> exp.Expr:
+        """The portable explicit ROUND, not PostgreSQL's bare CAST: with `enable_numeric_rounding`
+        off a Redshift CAST truncates."""
+        return DialectRules.money(self, value)
 
     def count_at_or_below(self, value: exp.Expr) -> exp.Expr:
         """Rows with a value <= this one, as n − RANK() descending + 1: Redshift has no RANGE frames."""

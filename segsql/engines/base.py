@@ -76,7 +76,8 @@ class Adapter:
 
     def load_rows(self, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> None:
         """Create-or-replace `table` and insert `rows`. Column types are logical: VARCHAR, BIGINT,
-        DOUBLE, BOOLEAN, TIMESTAMP (naive UTC), TIMESTAMPTZ, JSON (text) and VARCHAR[]."""
+        DOUBLE, DECIMAL (20 digits, 8 after the point), BOOLEAN, TIMESTAMP (naive UTC),
+        TIMESTAMPTZ, JSON (text) and VARCHAR[]."""
         raise NotImplementedError
 
     @classmethod

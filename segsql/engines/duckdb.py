@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,13 @@ from sqlglot import exp
 from segsql.engines.base import Adapter, TargetSpec, redact
 from segsql.errors import ConnectionFailure, ProjectError
 
-_DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
+_DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "DECIMAL": "DECIMAL(20, 8)", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
 
 
 def _json_default(value: Any) -> str:
+    """Times as ISO text; a Decimal as its plain digits (DuckDB reads the string exactly)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
     return value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
 
 
@@ -73,7 +77,7 @@ class DuckDBAdapter(Adapter):
                 handle.write("\n")
             path = handle.name
         try:
-            spec = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(n), expression=exp.Literal.string("VARCHAR" if t == "JSON" else t)) for n, t in columns])
+            spec = exp.Struct(expressions=[exp.PropertyEQ(this=exp.Literal.string(n), expression=exp.Literal.string("VARCHAR" if t == "JSON" else _DUCK_TYPES[t])) for n, t in columns])
             reader = exp.func("read_json", exp.Literal.string(path), exp.PropertyEQ(this=exp.to_identifier("columns"), expression=spec), exp.PropertyEQ(this=exp.to_identifier("format"), expression=exp.Literal.string("newline_delimited")))
             select = exp.select(*(exp.cast(exp.column(n), exp.DataType.build(_DUCK_TYPES[t], dialect="duckdb")) for n, t in columns)).from_(reader)
             self.execute(exp.insert(select, target))

@@ -19,7 +19,7 @@ from sqlglot import exp
 from segsql.engines.base import Adapter, TargetSpec, redact
 from segsql.errors import ConnectionFailure, StatementFailure, UsageError
 
-_PG_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSONB", "VARCHAR[]": "JSONB"}
+_PG_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "DECIMAL": "NUMERIC(20, 8)", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSONB", "VARCHAR[]": "JSONB"}
 _CONNECT_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "connect_timeout", "application_name")
 
 

@@ -22,7 +22,7 @@ from segsql import __version__
 from segsql.engines.base import Adapter, TargetSpec, redact
 from segsql.errors import ConnectionFailure, ProjectError, UsageError
 
-_SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
+_SF_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "NUMBER(38,0)", "DOUBLE": "FLOAT", "DECIMAL": "NUMBER(20,8)", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP_NTZ", "TIMESTAMPTZ": "TIMESTAMP_TZ", "JSON": "VARIANT", "VARCHAR[]": "ARRAY"}
 #: Profile settings passed to `connect` under the same name (the rest are translated below).
 _CONNECT_KEYS = ("account", "user", "password", "role", "warehouse", "database", "schema", "authenticator", "token", "host", "port", "protocol", "login_timeout")
 _CHUNK = 500
@@ -158,4 +158,6 @@ def _literal(value: Any, kind: str) -> exp.Expr:
         return exp.Boolean(this=bool(value))
     if kind in ("BIGINT", "DOUBLE"):
         return exp.Literal.number(repr(value))
+    if kind == "DECIMAL":  # plain digits: a literal with an exponent would be a FLOAT
+        return exp.Literal.number(format(value, "f"))
     return exp.Literal.string(str(value))

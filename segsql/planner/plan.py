@@ -36,7 +36,8 @@ Universe = Literal["full_join", "union"]
 class MetricSpec:
     """One aggregate over the rows of a source: `kind` of `value` over the rows that match.
 
-    kind: count, sum, avg, min, max, count_distinct, first, last, revenue. Two specs that are
+    kind: count, sum, avg, min, max, count_distinct, first, last, revenue, and avg_count (the
+    number of values an avg adds, planned beside it). Two specs that are
     equal compute the same column, whichever segments and lines asked for them."""
 
     source: str

@@ -63,9 +63,12 @@ def group_into_scans(plan: Plan, timezone: str) -> Plan:
     """One grouped scan per source; equal specs (whoever asked) become one metric column."""
     metrics: dict[str, dict[MetricSpec, list[str]]] = {}
     for ask in plan.asks:
-        users = metrics.setdefault(ask.spec.source, {}).setdefault(ask.spec, [])
-        if ask.model not in users:
-            users.append(ask.model)
+        # an average is its sum compared against value × the count of its values (SPEC 3.4)
+        specs = [ask.spec, replace(ask.spec, kind="avg_count")] if ask.spec.kind == "avg" else [ask.spec]
+        for spec in specs:
+            users = metrics.setdefault(spec.source, {}).setdefault(spec, [])
+            if ask.model not in users:
+                users.append(ask.model)
     scans = tuple(
         Scan(source, f"__scan_{source}", tuple(Metric(f"m{i}", spec, tuple(used)) for i, (spec, used) in enumerate(metrics[source].items())))
         for source in sorted(metrics, key=SOURCES.index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,11 @@ def at(days: float = 0, **kw: float) -> dt.datetime:
     return (AS_OF - dt.timedelta(days=days, **kw)).replace(tzinfo=None)
 
 
-def members(tmp_path: Path, adapter: Adapter, where: str, *, events=(), purchases=(), products=(), timezone: str = "UTC") -> set[str]:
+def members(tmp_path: Path, adapter: Adapter, where: str, *, events=(), purchases=(), products=(), timezone: str = "UTC", price: str = "DOUBLE") -> set[str]:
     adapter.load_rows("users", [("external_id", "VARCHAR"), ("country", "VARCHAR")], USERS)
     adapter.load_rows("events", [("external_id", "VARCHAR"), ("event_name", "VARCHAR"), ("occurred_at", "TIMESTAMP"), ("properties", "JSON")],
                       [(u, n, t, json.dumps(p) if p is not None else None) for u, n, t, p in events])
-    adapter.load_rows("purchases", [("external_id", "VARCHAR"), ("purchased_at", "TIMESTAMP"), ("product_id", "VARCHAR"), ("price", "DOUBLE"), ("quantity", "BIGINT")], list(purchases))
+    adapter.load_rows("purchases", [("external_id", "VARCHAR"), ("purchased_at", "TIMESTAMP"), ("product_id", "VARCHAR"), ("price", price), ("quantity", "BIGINT")], list(purchases))
     adapter.load_rows("products", [("product_id", "VARCHAR"), ("category", "VARCHAR")], list(products))
     root = write_project(tmp_path / "p", {
         "segsql_project.yml": f"name: t\ntimezone: {timezone}\n",
@@ -113,6 +114,34 @@ def test_purchase_revenue_and_count(run) -> None:
     assert run("{purchase: any, revenue: {gte: 250}}", purchases=purchases) == {"u1"}
     assert run("{purchase: p1, count: {equals: 1}}", purchases=purchases) == {"u1", "u2"}
     assert run("{purchase: [p2], count: {gte: 1}}", purchases=purchases) == {"u1"}
+
+
+def test_sums_are_exact_decimals(run) -> None:
+    """SPEC 3.4: 0.10 + 0.20 is 0.30 in revenue, sum, avg and RFM monetary (a DOUBLE sum is
+    0.30000000000000004, so before exact sums `revenue: {lte: 0.3}` gave only u2)."""
+    cents = [("u1", at(1), "p", Decimal("0.10"), 1), ("u1", at(2), "p", Decimal("0.20"), 1), ("u2", at(1), "p", Decimal("0.30"), 1), ("u3", at(1), "p", Decimal("1.00"), 1)]
+    assert run("{purchase: any, revenue: {lte: 0.3}}", purchases=cents, price="DECIMAL") == {"u1", "u2"}
+    assert run("{purchase: any, revenue: {equals: 0.3}}", purchases=cents, price="DECIMAL") == {"u1", "u2"}
+    # u1 and u2 tie at 0.30: cume_dist 2/3 → monetary 4 each; u3 has 5
+    assert run("{rfm: {monetary: {equals: 4}}}", purchases=cents, price="DECIMAL") == {"u1", "u2"}
+    events = [("u1", "v", at(1), {"amount": 0.1}), ("u1", "v", at(1), {"amount": 0.2}), ("u2", "v", at(1), {"amount": 0.3}), ("u3", "v", at(1), {"amount": 1})] + [("u3", "v", at(1), {"amount": 0})] * 2
+    assert run("{event: v, sum: {property: amount, equals: 0.3}}", events=events) == {"u1", "u2"}
+    assert run("{event: v, avg: {property: amount, equals: 0.15}}", events=events) == {"u1"}
+    # u3's average is 1/3: compared as sum against value × count, never divided and rounded
+    assert run("{event: v, avg: {property: amount, gt: 0.333333, lt: 0.333334}}", events=events) == {"u3"}
+
+
+def test_each_summand_is_rounded_half_away_from_zero_to_6_places(run) -> None:
+    """After price × quantity is multiplied exactly: 0.1234565 × 2 is 0.246913, not 2 × 0.123457."""
+    rows = [("u1", at(1), "p", Decimal("0.0000005"), 1), ("u2", at(1), "p", Decimal("0.1234565"), 2), ("u3", at(1), "p", Decimal("-0.0000005"), 3)]
+    assert run("{purchase: any, revenue: {equals: 0.000001}}", purchases=rows, price="DECIMAL") == {"u1"}
+    assert run("{purchase: any, revenue: {equals: 0.246913}}", purchases=rows, price="DECIMAL") == {"u2"}
+    assert run("{purchase: any, revenue: {equals: -0.000002}}", purchases=rows, price="DECIMAL") == {"u3"}
+    # a comparison value keeps all its digits: 0.246913 > 0.2469125
+    assert run("{purchase: any, revenue: {gt: 0.2469125}}", purchases=rows, price="DECIMAL") == {"u2"}
+    events = [("u1", "v", at(1), {"amount": 0.0000005}), ("u2", "v", at(1), {"amount": 0.0000004}), ("u2", "v", at(1), {"amount": 0.0000004})]
+    assert run("{event: v, sum: {property: amount, equals: 0.000001}}", events=events) == {"u1"}
+    assert run("{event: v, sum: {property: amount, equals: 0}}", events=events) == {"u2", "u3"}
 
 
 def test_sequence_equal_timestamps_count_as_in_order(run) -> None:
