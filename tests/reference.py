@@ -39,7 +39,12 @@ are written where they are made; in short:
 - ``catalog:`` conditions take a list of attribute leaves (no combinators); without
   ``where:`` the catalog row only has to exist. Keys are compared as text.
 - sum/avg/min/max read a property as a number; ``count_distinct`` reads string (or
-  ``type:`` number/boolean/time) and counts '' as a value; sums are exact (``fsum``).
+  ``type:`` number/boolean/time) and counts '' as a value.
+- Money is exact (SPEC 3.4): sum, avg, revenue and rfm monetary take each value as the
+  decimal it is written as (a float by its shortest repr: 0.1 is 1/10), revenue's
+  price × quantity multiplied exactly, round it half away from zero to 6 places
+  (``ROUND_HALF_UP``) and add decimals; they are compared as exact rationals
+  (``Fraction``) with the filter value read the same way, so an average is exact too.
 - ``last_days`` takes a whole number; durations may add several units; the first step
   of a sequence may not have ``within_previous``/``after_previous``; a step or
   ``then_not`` is an ``event:`` or a ``purchase:`` row (never both); ``then_not`` without
@@ -62,7 +67,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -624,7 +630,9 @@ def _text_argument(argument: Any) -> str:
     return text
 
 
-def _number_argument(argument: Any) -> float:
+def _number_argument(argument: Any) -> float | Fraction:
+    if isinstance(argument, Fraction):  # an exact comparison value (`_exact_comparison`)
+        return argument
     if not _is_number(argument):
         raise ValueError(f"expected a number, got {argument!r}")
     return float(argument)
@@ -1264,7 +1272,7 @@ def _measure(kind: str, spec: Any, source_name: str, ctx: _Context) -> Measure:
         return _valued(_comparison(spec, "number", (), kind, ctx),
                        lambda chosen: float(len(chosen)))
     if kind == "revenue":
-        return _valued(_comparison(spec, "number", (), kind, ctx),
+        return _valued(_exact_comparison(spec, (), kind, ctx),
                        _revenue(_source(ctx, source_name)))
     if kind in ("first", "last"):
         position = 0 if kind == "first" else -1
@@ -1296,6 +1304,44 @@ def _comparison(
     return [_operator_test(value_type, op, spec[op], ctx) for op in operators]
 
 
+MONEY_PLACES = Decimal("0.000001")
+
+
+def exact_decimal(value: Any) -> Decimal:
+    """A number as the decimal it is written as: a float by its shortest repr (as engines
+    read a DOUBLE or a JSON number: 0.1 is 0.1, not 0.1000000000000000055...)."""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def money(value: Any) -> Decimal:
+    """A summand: rounded half away from zero to 6 places (SPEC 3.4)."""
+    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP) if isinstance(value, Decimal) \
+        else money(exact_decimal(value))
+
+
+def exact_sum(values: list[Any]) -> Fraction:
+    """The exact sum of the rounded summands; 0 over no values."""
+    return Fraction(sum((money(value) for value in values), Decimal(0)))
+
+
+def _exact_arguments(argument: Any) -> Any:
+    """Filter values of an exact comparison as rationals (`0.3` is 3/10); anything else,
+    booleans included, is left for the operator's own checks to reject."""
+    if isinstance(argument, list):
+        return [_exact_arguments(item) for item in argument]
+    return Fraction(exact_decimal(argument)) if _is_number(argument) else argument
+
+
+def _exact_comparison(
+    spec: Any, other_keys: tuple[str, ...], what: str, ctx: _Context
+) -> list[Test]:
+    """`_comparison` of a money value (sum, avg, revenue): its filter values are exact."""
+    if isinstance(spec, Mapping):
+        spec = {key: value if key in other_keys or key == "exists" else _exact_arguments(value)
+                for key, value in spec.items()}
+    return _comparison(spec, "number", other_keys, what, ctx)
+
+
 def _measured_property(spec: Any, what: str) -> Any:
     if not isinstance(spec, Mapping) or "property" not in spec:
         raise ValueError(f"`{what}:` takes {{property: p, <op>: v}}, got {spec!r}")
@@ -1306,7 +1352,10 @@ def _aggregate(kind: str, spec: Any, source_name: str, ctx: _Context) -> Measure
     """sum / avg / min / max of a property read as a number, skipping missing values;
     over no values sum is 0, the others are missing."""
     read = _property_reader(_measured_property(spec, kind), "number", source_name, ctx)
-    tests = _comparison(spec, "number", ("property",), kind, ctx)
+    if kind in EXACT_AGGREGATES:
+        tests = _exact_comparison(spec, ("property",), kind, ctx)
+    else:
+        tests = _comparison(spec, "number", ("property",), kind, ctx)
     aggregate = AGGREGATES[kind]
 
     def value_of(chosen: list[_Occurrence]) -> Value:
@@ -1317,12 +1366,14 @@ def _aggregate(kind: str, spec: Any, source_name: str, ctx: _Context) -> Measure
     return _valued(tests, value_of)
 
 
-def _average(values: list[float]) -> float | None:
-    return math.fsum(values) / len(values) if values else None
+def _average(values: list[float]) -> Fraction | None:
+    """The exact average of the rounded summands (missing over no values)."""
+    return exact_sum(values) / len(values) if values else None
 
 
-AGGREGATES: dict[str, Callable[[list[float]], float | None]] = {
-    "sum": math.fsum,  # exact sum, correctly rounded; 0.0 over no values
+EXACT_AGGREGATES = ("sum", "avg")
+AGGREGATES: dict[str, Callable[[list[float]], Any]] = {
+    "sum": exact_sum,  # 0 over no values
     "avg": _average,
     "min": lambda values: min(values, default=None),
     "max": lambda values: max(values, default=None),
@@ -1346,15 +1397,15 @@ def _count_distinct(spec: Any, source_name: str, ctx: _Context) -> Measure:
     return _valued(tests, value_of)
 
 
-def _revenue(source: Mapping) -> Callable[[list[_Occurrence]], float]:
-    """Sum of price × quantity; no quantity column or a NULL quantity is 1, a NULL price
-    adds nothing; 0 over no rows."""
+def _revenue(source: Mapping) -> Callable[[list[_Occurrence]], Fraction]:
+    """Exact sum of price × quantity (each line multiplied exactly, then rounded: `money`);
+    no quantity column or a NULL quantity is 1, a NULL price adds nothing; 0 over no rows."""
     price_column = source.get("price")
     if not price_column:
         raise ValueError("revenue needs `price:` of purchases in sources.yml")
     quantity_column = source.get("quantity")
 
-    def line(row: dict) -> float | None:
+    def line(row: dict) -> Decimal | None:
         price = row.get(price_column)
         if price is None:
             return None
@@ -1362,11 +1413,11 @@ def _revenue(source: Mapping) -> Callable[[list[_Occurrence]], float]:
         quantity = 1 if quantity is None else quantity
         if not (_is_number(price) and _is_number(quantity)):
             raise TypeError(f"price {price!r} or quantity {quantity!r} is not a number")
-        return float(price) * float(quantity)
+        return exact_decimal(price) * exact_decimal(quantity)
 
-    def revenue(chosen: list[_Occurrence]) -> float:
-        return math.fsum(value for occurrence in chosen
-                         if (value := line(occurrence.row)) is not None)
+    def revenue(chosen: list[_Occurrence]) -> Fraction:
+        return exact_sum([value for occurrence in chosen
+                          if (value := line(occurrence.row)) is not None])
 
     return revenue
 

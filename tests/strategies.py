@@ -52,7 +52,9 @@ Table rows are dicts keyed by column name; every row has every column. Python ty
     external_id   ``str | None``          VARCHAR (as for events)
     purchased_at  ``datetime``            TIMESTAMP (as occurred_at)
     product_id    ``str``                 VARCHAR: p1, p2, p3, p9 (p9 not in catalog)
-    price         ``float | None``        DOUBLE / FLOAT (binary fractions: exact sums)
+    price         ``Decimal | None``      DECIMAL(20, 8) / NUMBER(20, 8): 0.1, 0.2, 0.3
+                                          (exact only as decimals), halfway values
+                                          0.1234565 and 0.0000005 (SPEC 3.4 rounding)
     quantity      ``int | None``          BIGINT / NUMBER (None counts as 1)
     properties    ``str | None``          JSON / VARIANT: keys coupon, channel,
                                           discount (wrong JSON types included)
@@ -104,6 +106,7 @@ import copy
 import functools
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -208,12 +211,14 @@ LIST_PRICE_DATA = (None, 10.0, 25.0, 100.0)
 # JSON values of event properties, wrong JSON types included (strict typing: missing)
 EVENT_PRODUCT_ID = ("p1", "p2", "p3", "p4", "p9", "", 7, None)
 EVENT_QUERY = ("Nike sneakers", "sneaker", "SNEAKERS", "bag", "", 5)
-EVENT_AMOUNT = (0, 2.5, 10, 12.5, 100, -1, "10", None, True)  # binary fractions: exact sums
+# 0.1 + 0.2 is 0.3 only in decimals; 5e-07 is halfway between two 6-place summands
+EVENT_AMOUNT = (0, 2.5, 10, 12.5, 100, -1, 0.1, 0.2, 0.3, 5e-07, "10", None, True)
 EVENT_QTY = (1, 2, 3, "2")
 EVENT_NEW = (True, False, "true")
 EVENT_TAGS = (["a"], ["a", "b"], [], ["sale", "5"], [5], "a")
 EVENT_SOURCE = ("ad", "email", "", 3)
-PURCHASE_PRICE = (None, 0.0, 2.5, 10.0, 100.0)
+PURCHASE_PRICE = (None, *map(Decimal, ("0", "2.5", "10", "100", "0.1", "0.2", "0.3", "0.1234565",
+                                        "0.0000005")))
 PURCHASE_QUANTITY = (None, 1, 2, 3)
 PURCHASE_COUPON = ("SAVE10", "", 10, None)
 PURCHASE_CHANNEL = ("app", "web", True)
@@ -680,9 +685,9 @@ def near_leaf_strategy() -> st.SearchStrategy[dict]:
 FILTER_PRODUCT_IDS = (*PRODUCT_IDS, "p5")
 CONDITION_REGEXES = ("(?i)sneaker", "^bag$", "s$", "^p[12]$", "^$", "(?i)^[av]", "e")
 CONDITION_SUBSTRINGS = ("sneak", "p", "a", "S", "e", "")
-CONDITION_NUMBERS = (-1, 0, 1, 2, 2.5, 3, 10, 12.5, 100)
+CONDITION_NUMBERS = (-1, 0, 1, 2, 2.5, 3, 10, 12.5, 100, 0.15, 0.3, 0.000001)
 COUNT_VALUES = (0, 1, 2, 3)
-REVENUE_VALUES = (0, 2.5, 10, 20, 100, 200)
+REVENUE_VALUES = (0, 2.5, 10, 20, 100, 200, 0.3, 0.6, 0.246913, 0.370370, 0.000001)
 SCORE_VALUES = (0, 1, 2, 3, 4, 5)
 CATEGORY_VALUES = ("shoes", "Shoes", "bags", "")
 CATEGORY_REGEXES = ("(?i)^s", "s$", "^$")
@@ -1062,3 +1067,58 @@ def _window_bounds(tree: Any, zone: ZoneInfo) -> list[tuple[datetime, datetime]]
 def behaviour_case_strategy(max_depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
     """`case_strategy(max_depth, behaviour=True)`."""
     return case_strategy(max_depth, behaviour=True)
+
+
+# --- money (SPEC 3.4: exact sums) ------------------------------------------------------
+
+# values whose floating-point sums miss their decimal sums (0.1 + 0.2, 3 × 0.1), and halfway
+# summands; thresholds sit on those sums
+MONEY_PRICES = (*map(Decimal, ("0.1", "0.2", "0.3", "0.1234565", "0.0000005", "1")), None)
+MONEY_AMOUNTS = (0.1, 0.2, 0.3, 5e-07, 0.1234565, "0.1", None)
+MONEY_VALUES = (0, 0.000001, 0.1, 0.15, 0.2, 0.246913, 0.3, 0.370370, 0.4, 0.5, 0.6, 0.9)
+
+
+def _money_sums(tables: dict[str, list[dict]]) -> list[float]:
+    """Each user's decimal sum of prices × quantities and of event amounts (rounded to 6
+    places as SPEC 3.4 rounds), so thresholds land exactly on sums the data holds."""
+    places = Decimal("0.000001")
+    sums: dict[tuple[str, Any], Decimal] = {}
+    for row in tables[PURCHASES_TABLE]:
+        if row["price"] is not None:
+            line = (row["price"] * (row["quantity"] or 1)).quantize(places, rounding=ROUND_HALF_UP)
+            sums[("p", row["external_id"])] = sums.get(("p", row["external_id"]), Decimal(0)) + line
+    for row in tables[EVENTS_TABLE]:
+        amount = json.loads(row["properties"])["amount"] if row["properties"] else None
+        if isinstance(amount, float):
+            value = Decimal(repr(amount)).quantize(places, rounding=ROUND_HALF_UP)
+            sums[("e", row["external_id"])] = sums.get(("e", row["external_id"]), Decimal(0)) + value
+    return sorted({float(total) for total in sums.values()})
+
+
+def money_filter_strategy(as_of: datetime, sums: list[float]) -> st.SearchStrategy[dict]:
+    """One revenue, sum, avg or rfm monetary leaf; thresholds are `sums` (first: hypothesis
+    favours early values) and MONEY_VALUES."""
+    amount = number_comparison_strategy((*sums, *MONEY_VALUES))
+    revenue = st.builds(lambda cmp, within: {"purchase": "any", "revenue": cmp, **within},
+                        amount, st.just({}) | window_strategy(as_of).map(lambda w: {"within": w}))
+    aggregate = st.builds(lambda kind, cmp: {"event": list(EVENT_NAMES), kind: {"property": "amount", **cmp}},
+                          st.sampled_from(("sum", "avg")), amount)
+    monetary = number_comparison_strategy(SCORE_VALUES).map(lambda cmp: {"rfm": {"monetary": cmp}})
+    return weighted((3, revenue), (3, aggregate), (1, monetary))
+
+
+@st.composite
+def money_case_strategy(draw: st.DrawFn) -> dict[str, Any]:
+    """A behaviour case whose prices and event amounts come from MONEY_PRICES and
+    MONEY_AMOUNTS, under one money leaf (`money_filter_strategy`)."""
+    case = draw(case_strategy(behaviour=True))
+    tables = case["tables"]
+    # a palette of 1-3 values per case, so that users' rows repeat them (0.1 + 0.1 + 0.1)
+    prices = st.sampled_from(draw(st.lists(st.sampled_from(MONEY_PRICES), min_size=1, max_size=3)))
+    amounts = st.sampled_from(draw(st.lists(st.sampled_from(MONEY_AMOUNTS), min_size=1, max_size=3)))
+    for row in tables[PURCHASES_TABLE]:
+        row["price"] = draw(prices)
+    for row in tables[EVENTS_TABLE]:
+        amount = draw(amounts)
+        row["properties"] = None if amount is None else json.dumps({"amount": amount})
+    return {**case, "filter": draw(money_filter_strategy(case["as_of"], _money_sums(tables)))}

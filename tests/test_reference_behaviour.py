@@ -8,6 +8,7 @@ import copy
 import io
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -410,6 +411,33 @@ def test_revenue_is_price_times_quantity_with_quantity_defaulting_to_1() -> None
     del sources["purchases"]["quantity"]  # no quantity column: every row counts once
     assert members({"purchase": "any", "revenue": {"equals": 12.5}}, purchases=purchases,
                    sources=sources) == {"u"}
+
+
+def test_money_is_exact_decimal_arithmetic() -> None:
+    """SPEC 3.4: 0.10 + 0.20 is 0.30 (floating point says 0.30000000000000004), in revenue,
+    sum, avg and rfm monetary; each summand is rounded half away from zero to 6 places after
+    price × quantity is multiplied exactly; comparison values keep every digit."""
+    cents = [buy("a", NOW, price=Decimal("0.10")), buy("a", NOW, price=Decimal("0.20")),
+             buy("b", NOW, price=Decimal("0.30")), buy("c", NOW, price=1.0)]
+    assert members({"purchase": "any", "revenue": {"lte": 0.3}}, purchases=cents) == {"a", "b"}
+    assert members({"rfm": {"monetary": {"equals": 4}}}, purchases=cents) == {"a", "b"}
+    events = [ev("a", NOW, amount=0.1), ev("a", NOW, amount=0.2), ev("b", NOW, amount=0.3),
+              ev("c", NOW, amount=1), ev("c", NOW, amount=0), ev("c", NOW, amount=0)]
+    assert members({"event": "view", "sum": {"property": "amount", "equals": 0.3}},
+                   events=events) == {"a", "b"}
+    assert members({"event": "view", "avg": {"property": "amount", "equals": 0.15}},
+                   events=events) == {"a"}
+    assert members({"event": "view", "avg": {"property": "amount", "gt": 0.333333,
+                                             "lt": 0.333334}}, events=events) == {"c"}
+    halves = [buy("up", NOW, price=Decimal("0.0000005")),
+              buy("line", NOW, price=Decimal("0.1234565"), quantity=2),
+              buy("down", NOW, price=Decimal("-0.0000005"), quantity=3)]
+    assert members({"purchase": "any", "revenue": {"equals": 0.000001}}, purchases=halves) == {"up"}
+    assert members({"purchase": "any", "revenue": {"equals": 0.246913}},
+                   purchases=halves) == {"line"}
+    assert members({"purchase": "any", "revenue": {"equals": -0.000002}},
+                   purchases=halves) == {"down"}
+    assert members({"purchase": "any", "revenue": {"gt": 0.2469125}}, purchases=halves) == {"line"}
 
 
 def test_purchase_where_columns_properties_and_catalog() -> None:
