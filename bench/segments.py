@@ -139,10 +139,10 @@ class Behaviour:
             return "1"
         if m.kind in ("first", "last"):
             return self.time_col(row)
-        if m.kind == "revenue":
-            return f"{row}.price * coalesce({row}.quantity, 1)"
+        if m.kind == "revenue":  # exact sums, as segsql adds them (SPEC 3.4)
+            return f"({row}.price * coalesce({row}.quantity, 1))::DECIMAL(38, 6)"
         assert m.prop is not None
-        return f"({row}.properties->>'{m.prop}')::DOUBLE"
+        return f"({row}.properties->>'{m.prop}')::DECIMAL(38, 6)"
 
     def aggregate(self, value: str) -> str:
         return {"count": "count", "sum": "sum", "avg": "avg", "first": "min", "last": "max", "revenue": "sum"}[self.measure.kind] + f"({value})"

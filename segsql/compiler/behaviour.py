@@ -149,7 +149,7 @@ class BehaviourCompiler:
             case = value
         else:
             case = exp.Case(ifs=[exp.If(this=when, true=value)])
-        if kind in MONEY and not isinstance(case, exp.Cast):
+        if kind in MONEY and AGGREGATES[kind] == "SUM" and not isinstance(case, exp.Cast):
             case = self.rules.as_money(case)  # a no-op, but fakesnow sums an argument that is no CAST as DOUBLE
         if kind == "count_distinct":
             return exp.Count(this=exp.Distinct(expressions=[case]))

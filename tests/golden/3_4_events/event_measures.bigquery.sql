@@ -2,7 +2,7 @@ WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
         THEN IF(
@@ -16,19 +16,22 @@ WITH __scan_events AS (
               '$."price"'
             )
           ) = 'number',
-          CAST(JSON_VALUE(
-            IF(
-              JSON_TYPE(TO_JSON(e.properties)) = 'string',
-              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
-              TO_JSON(e.properties)
-            ),
-            '$."price"'
-          ) AS FLOAT64),
+          CAST(ROUND(
+            CAST(JSON_VALUE(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."price"'
+            ) AS BIGNUMERIC),
+            6
+          ) AS NUMERIC),
           NULL
         )
-      END
+      END AS NUMERIC)
     ) AS m0,
-    AVG(
+    COUNT(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS DATETIME)
@@ -43,14 +46,17 @@ WITH __scan_events AS (
               '$."price"'
             )
           ) = 'number',
-          CAST(JSON_VALUE(
-            IF(
-              JSON_TYPE(TO_JSON(e.properties)) = 'string',
-              PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
-              TO_JSON(e.properties)
-            ),
-            '$."price"'
-          ) AS FLOAT64),
+          CAST(ROUND(
+            CAST(JSON_VALUE(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."price"'
+            ) AS BIGNUMERIC),
+            6
+          ) AS NUMERIC),
           NULL
         )
       END
@@ -210,8 +216,8 @@ LEFT JOIN main.users AS u
 LEFT JOIN __scan_events
   ON __scan_events.external_user_id = v.external_user_id
 WHERE
-  COALESCE(COALESCE(__scan_events.m0, 0) >= 100, FALSE)
-  AND COALESCE(__scan_events.m1 < 50, FALSE)
+  COALESCE(COALESCE(__scan_events.m0, 0) >= CAST('100' AS BIGNUMERIC), FALSE)
+  AND COALESCE(__scan_events.m0 < CAST('50' AS BIGNUMERIC) * __scan_events.m1, FALSE)
   AND COALESCE(__scan_events.m2 > 1, FALSE)
   AND NOT (
     COALESCE(__scan_events.m3 = 3, FALSE)

@@ -2,7 +2,7 @@ WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN IF(
@@ -12,11 +12,14 @@ WITH __scan_events AS (
             ),
             '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
           ),
-          CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DOUBLE)
+          CAST(ROUND(
+            CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6))
         )
-      END
+      END AS DECIMAL(38, 6))
     ) AS m0,
-    AVG(
+    COUNT(
       CASE
         WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
@@ -27,7 +30,10 @@ WITH __scan_events AS (
             ),
             '^(TINYINT|SMALLINT|INT|BIGINT|FLOAT|DOUBLE|DECIMAL)'
           ),
-          CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DOUBLE)
+          CAST(ROUND(
+            CAST(TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["price"]', 'STRING') AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6))
         )
       END
     ) AS m1,
@@ -148,7 +154,7 @@ LEFT JOIN __scan_events
   ON __scan_events.external_user_id = v.external_user_id
 WHERE
   COALESCE(COALESCE(__scan_events.m0, 0) >= 100, FALSE)
-  AND COALESCE(__scan_events.m1 < 50, FALSE)
+  AND COALESCE(__scan_events.m0 < 50 * __scan_events.m1, FALSE)
   AND COALESCE(__scan_events.m2 > 1, FALSE)
   AND NOT (
     COALESCE(__scan_events.m3 = 3, FALSE)

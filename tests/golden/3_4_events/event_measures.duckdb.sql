@@ -2,17 +2,17 @@ WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS TEXT) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DOUBLE)
-      END
+        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DECIMAL(38, 6))
+      END AS DECIMAL(38, 6))
     ) AS m0,
-    AVG(
+    COUNT(
       CASE
         WHEN CAST(e.event_name AS TEXT) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
-        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DOUBLE)
+        THEN TRY_CAST(JSON_VALUE(e.properties, '$."price"') AS DECIMAL(38, 6))
       END
     ) AS m1,
     MIN(
@@ -114,7 +114,7 @@ LEFT JOIN __scan_events
   ON __scan_events.external_user_id = v.external_user_id
 WHERE
   COALESCE(COALESCE(__scan_events.m0, 0) >= 100, FALSE)
-  AND COALESCE(__scan_events.m1 < 50, FALSE)
+  AND COALESCE(__scan_events.m0 < 50 * __scan_events.m1, FALSE)
   AND COALESCE(__scan_events.m2 > 1, FALSE)
   AND NOT (
     COALESCE(__scan_events.m3 = 3, FALSE)

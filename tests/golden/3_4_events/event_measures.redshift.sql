@@ -2,30 +2,36 @@ WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPEOF(e.properties."price") = 'number'
-          THEN CAST(CASE
-            WHEN IS_VARCHAR(e.properties."price")
-            THEN CAST(e.properties."price" AS VARCHAR)
-            ELSE JSON_SERIALIZE(e.properties."price")
-          END AS DOUBLE PRECISION)
+          THEN CAST(ROUND(
+            CAST(CASE
+              WHEN IS_VARCHAR(e.properties."price")
+              THEN CAST(e.properties."price" AS VARCHAR)
+              ELSE JSON_SERIALIZE(e.properties."price")
+            END AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6))
         END
-      END
+      END AS DECIMAL(38, 6))
     ) AS m0,
-    AVG(
+    COUNT(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMP)
         THEN CASE
           WHEN JSON_TYPEOF(e.properties."price") = 'number'
-          THEN CAST(CASE
-            WHEN IS_VARCHAR(e.properties."price")
-            THEN CAST(e.properties."price" AS VARCHAR)
-            ELSE JSON_SERIALIZE(e.properties."price")
-          END AS DOUBLE PRECISION)
+          THEN CAST(ROUND(
+            CAST(CASE
+              WHEN IS_VARCHAR(e.properties."price")
+              THEN CAST(e.properties."price" AS VARCHAR)
+              ELSE JSON_SERIALIZE(e.properties."price")
+            END AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6))
         END
       END
     ) AS m1,
@@ -146,7 +152,7 @@ LEFT JOIN __scan_events
   ON __scan_events.external_user_id = v.external_user_id
 WHERE
   COALESCE(COALESCE(__scan_events.m0, 0) >= 100, FALSE)
-  AND COALESCE(__scan_events.m1 < 50, FALSE)
+  AND COALESCE(__scan_events.m0 < 50 * __scan_events.m1, FALSE)
   AND COALESCE(__scan_events.m2 > 1, FALSE)
   AND NOT (
     COALESCE(__scan_events.m3 = 3, FALSE)

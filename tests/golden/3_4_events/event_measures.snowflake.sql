@@ -2,23 +2,29 @@ WITH __scan_events AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]')), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'),
-          CAST(CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS VARCHAR) AS DOUBLE),
+          CAST(ROUND(
+            CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6)),
           NULL
         )
-      END
+      END AS DECIMAL(38, 6))
     ) AS m0,
-    AVG(
+    COUNT(
       CASE
         WHEN CAST(e.event_name AS VARCHAR) IN ('product_viewed')
         AND e.__utc_time >= CAST('2026-11-21 00:00:00.000000' AS TIMESTAMPNTZ)
         THEN IFF(
           SUBSTRING(TO_JSON(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]')), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'),
-          CAST(CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS VARCHAR) AS DOUBLE),
+          CAST(ROUND(
+            CAST(GET_PATH(TRY_PARSE_JSON(TO_VARCHAR(e.properties)), '["price"]') AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6)),
           NULL
         )
       END
@@ -131,7 +137,7 @@ LEFT JOIN __scan_events
   ON __scan_events.external_user_id = v.external_user_id
 WHERE
   COALESCE(COALESCE(__scan_events.m0, 0) >= 100, FALSE)
-  AND COALESCE(__scan_events.m1 < 50, FALSE)
+  AND COALESCE(__scan_events.m0 < 50 * __scan_events.m1, FALSE)
   AND COALESCE(__scan_events.m2 > 1, FALSE)
   AND NOT (
     COALESCE(__scan_events.m3 = 3, FALSE)

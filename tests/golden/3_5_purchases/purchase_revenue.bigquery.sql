@@ -2,10 +2,10 @@ WITH __scan_purchases AS (
   SELECT
     CAST(e.external_id AS STRING) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS DATETIME)
-        THEN CAST(e.price AS FLOAT64) * COALESCE(CAST(e.quantity AS FLOAT64), 1)
-      END
+        THEN CAST(ROUND(CAST(CAST(e.price AS BIGNUMERIC) * COALESCE(e.quantity, 1) AS BIGNUMERIC), 6) AS NUMERIC)
+      END AS NUMERIC)
     ) AS m0
   FROM (
     SELECT
@@ -62,4 +62,4 @@ LEFT JOIN main.users AS u
 LEFT JOIN __scan_purchases
   ON __scan_purchases.external_user_id = v.external_user_id
 WHERE
-  COALESCE(COALESCE(__scan_purchases.m0, 0) >= 300, FALSE)
+  COALESCE(COALESCE(__scan_purchases.m0, 0) >= CAST('300' AS BIGNUMERIC), FALSE)

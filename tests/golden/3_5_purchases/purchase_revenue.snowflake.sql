@@ -2,10 +2,13 @@ WITH __scan_purchases AS (
   SELECT
     CAST(e.external_id AS VARCHAR) AS external_user_id,
     SUM(
-      CASE
+      CAST(CASE
         WHEN e.__utc_time >= CAST('2026-10-22 15:00:00.000000' AS TIMESTAMPNTZ)
-        THEN CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)
-      END
+        THEN CAST(ROUND(
+          CAST(CAST(e.price AS DECIMAL(38, 12)) * COALESCE(e.quantity, 1) AS DECIMAL(38, 12)),
+          6
+        ) AS DECIMAL(38, 6))
+      END AS DECIMAL(38, 6))
     ) AS m0
   FROM (
     SELECT

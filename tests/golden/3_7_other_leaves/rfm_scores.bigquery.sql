@@ -41,7 +41,12 @@ WITH __universe AS (
       CAST(e.external_id AS STRING) AS external_user_id,
       MAX(e.__utc_time) AS last_at,
       COUNT(*) AS purchases,
-      COALESCE(SUM(CAST(e.price AS FLOAT64) * COALESCE(CAST(e.quantity AS FLOAT64), 1)), 0) AS revenue
+      COALESCE(
+        SUM(
+          CAST(ROUND(CAST(CAST(e.price AS BIGNUMERIC) * COALESCE(e.quantity, 1) AS BIGNUMERIC), 6) AS NUMERIC)
+        ),
+        0
+      ) AS revenue
     FROM (
       SELECT
         *,

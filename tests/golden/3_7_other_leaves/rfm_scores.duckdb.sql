@@ -41,7 +41,12 @@ WITH __universe AS (
       CAST(e.external_id AS TEXT) AS external_user_id,
       MAX(e.__utc_time) AS last_at,
       COUNT(*) AS purchases,
-      COALESCE(SUM(CAST(e.price AS DOUBLE) * COALESCE(CAST(e.quantity AS DOUBLE), 1)), 0) AS revenue
+      COALESCE(
+        SUM(
+          CAST(CAST(e.price AS DECIMAL(38, 12)) * COALESCE(e.quantity, 1) AS DECIMAL(38, 6))
+        ),
+        0
+      ) AS revenue
     FROM (
       SELECT
         *,

@@ -43,7 +43,7 @@ WITH __universe AS (
       COUNT(*) AS purchases,
       COALESCE(
         SUM(
-          CAST(e.price AS DOUBLE PRECISION) * COALESCE(CAST(e.quantity AS DOUBLE PRECISION), 1)
+          CAST(CAST(e.price AS DECIMAL(38, 12)) * COALESCE(e.quantity, 1) AS DECIMAL(38, 6))
         ),
         0
       ) AS revenue

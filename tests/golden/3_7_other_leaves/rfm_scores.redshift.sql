@@ -49,7 +49,10 @@ WITH __universe AS (
       COUNT(*) AS purchases,
       COALESCE(
         SUM(
-          CAST(e.price AS DOUBLE PRECISION) * COALESCE(CAST(e.quantity AS DOUBLE PRECISION), 1)
+          CAST(ROUND(
+            CAST(CAST(e.price AS DECIMAL(38, 12)) * COALESCE(e.quantity, 1) AS DECIMAL(38, 12)),
+            6
+          ) AS DECIMAL(38, 6))
         ),
         0
       ) AS revenue
