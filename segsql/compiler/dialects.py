@@ -35,7 +35,7 @@ def decimal_text(value: int | float | Decimal) -> str:
     return format(number, "f")
 
 
-def decimal_cast(value: exp.Expr, to: str | exp.DataType.Type) -> exp.Expr:
+def decimal_cast(value: exp.Expr, to: str | exp.DType) -> exp.Expr:
     """CAST to a decimal type always: `exp.cast` drops a CAST to DECIMAL(38, 6) of a value that
     is already some DECIMAL, whatever its precision and scale."""
     return exp.Cast(this=value, to=exp.DataType.build(to))
