@@ -168,7 +168,7 @@ class BehaviourCompiler:
         tests = []
         for index, measure in enumerate(node.measures):
             ask = self.plan.ask(node, index)
-            scan, metric = self.plan.column(ask.spec)
+            scan, metric = self.plan.column(replace(ask.spec, kind="sum") if ask.spec.kind == "avg" else ask.spec)
             column = exp.column(metric, table=scan)
             if ask.latest is not None:
                 tests.append(self._occurred_since(column, ask.since, ask.latest))

@@ -64,7 +64,8 @@ def group_into_scans(plan: Plan, timezone: str) -> Plan:
     metrics: dict[str, dict[MetricSpec, list[str]]] = {}
     for ask in plan.asks:
         # an average is its sum compared against value × the count of its values (SPEC 3.4)
-        specs = [ask.spec, replace(ask.spec, kind="avg_count")] if ask.spec.kind == "avg" else [ask.spec]
+        # (its sum is the sum's metric: one column for `sum` and `avg` of the same values)
+        specs = [replace(ask.spec, kind="sum"), replace(ask.spec, kind="avg_count")] if ask.spec.kind == "avg" else [ask.spec]
         for spec in specs:
             users = metrics.setdefault(spec.source, {}).setdefault(spec, [])
             if ask.model not in users:

@@ -16,7 +16,8 @@ from decimal import Decimal
 import pytest
 from sqlglot import exp
 
-from segsql.compiler.dialects import DialectRules, decimal_text, rules_for
+from segsql.compiler.dialects import DialectRules, decimal_text
+from segsql.compiler.registry import rules_for
 from segsql.engines.base import Adapter
 
 # (input SQL type, input text, money it must become)
