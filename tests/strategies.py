@@ -1100,10 +1100,10 @@ def money_filter_strategy(as_of: datetime, sums: list[float]) -> st.SearchStrate
     favours early values) and MONEY_VALUES."""
     amount = number_comparison_strategy((*sums, *MONEY_VALUES))
     revenue = st.builds(lambda cmp, within: {"purchase": "any", "revenue": cmp, **within},
-                        amount, st.just({}) | window_strategy(as_of).map(lambda w: {"within": w}))
+                        amount, st.just({}) | st.sampled_from(LAST_DAYS).map(lambda n: {"within": {"last_days": n}}))
     aggregate = st.builds(lambda kind, cmp: {"event": list(EVENT_NAMES), kind: {"property": "amount", **cmp}},
                           st.sampled_from(("sum", "avg")), amount)
-    monetary = number_comparison_strategy(SCORE_VALUES).map(lambda cmp: {"rfm": {"monetary": cmp}})
+    monetary = rfm_leaf_strategy(as_of).map(lambda leaf: {"rfm": {"monetary": leaf["rfm"].get("monetary", {"gte": 1})}})
     return weighted((3, revenue), (3, aggregate), (1, monetary))
 
 
