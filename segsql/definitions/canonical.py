@@ -1,4 +1,4 @@
-"""The canonical form of a definition: what its hashes are taken of.
+"""What a definition's hashes are taken of, beyond its own meaning (`meaning.py`).
 
 A definition is hashed as parsed from its *rendered* YAML, so the values of the vars and
 env vars it uses are in it (dbt hashes the unrendered text and misses them: dbt-core
@@ -8,63 +8,29 @@ segment down a file or adding a comment above it changes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-from dataclasses import fields, is_dataclass
+from collections.abc import Iterator
 from typing import Any
 
-#: dataclass fields that say where something was written, not what it means
-_POSITIONAL = frozenset({"location", "lines"})
+from segsql.definitions.meaning import meaning
 
 
-def canonical(value: Any) -> Any:
-    """Plain JSON data for a tree of frozen dataclasses, tuples and scalars, without positions."""
-    if is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {"kind": type(value).__name__}
-        for f in fields(value):
-            if f.name not in _POSITIONAL and f.compare:
-                out[f.name] = canonical(getattr(value, f.name))
-        return out
-    if isinstance(value, tuple | list):
-        return [canonical(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def kinds(tree: Any) -> set[str]:
-    """Every node kind in a canonical tree (which leaves a definition uses)."""
-    found: set[str] = set()
+def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping in a tree of `meaning()` data."""
     stack = [tree]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            if isinstance(node.get("kind"), str):
-                found.add(node["kind"])
+            yield node
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return found
 
 
 def values_of(tree: Any, key: str) -> set[str]:
-    """Every value stored under `key` anywhere in a canonical tree."""
-    found: set[str] = set()
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get(key), str):
-                found.add(node[key])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
+    """Every string stored under `key` anywhere in a tree of `meaning()` data (`kind`: the node kinds)."""
+    return {node[key] for node in _nodes(tree) if isinstance(node.get(key), str)}
 
 
 def digest(parts: Any) -> str:
@@ -81,7 +47,7 @@ def environment(body: Any, is_sql: bool, sources: Any, timezone: str, bucket_sal
     """
     if is_sql:
         return None
-    used = kinds(body)
+    used = values_of(body, "kind")
     keys = {
         "users": ("table", "id"),
         "events": ("table", "user", "name", "time", "properties"),
@@ -91,7 +57,7 @@ def environment(body: Any, is_sql: bool, sources: Any, timezone: str, bucket_sal
     for name, wanted in keys.items():
         source = getattr(sources, name)
         if source is not None:
-            out[name] = {k: canonical(getattr(source, k)) for k in wanted}
+            out[name] = {k: meaning(getattr(source, k)) for k in wanted}
     if "RandomBucket" in used:
         out["bucket_salt"] = bucket_salt
     catalogs = values_of(body, "catalog") if "CatalogCondition" in used else set()

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from segsql.definitions.filters import CatalogCondition, RowCondition, ValueRef, Window
-from segsql.definitions.parse_behaviour import parse_duration, parse_row_conditions, parse_window
+from segsql.definitions.parse_behaviour import parse_duration, parse_rows, parse_window
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
@@ -53,7 +53,7 @@ class RowFilter:
 class FunnelStep:
     rows: RowFilter
     name: str
-    location: Location
+    location: Location = field(compare=False, repr=False)
     within_previous_s: float | None = None
     #: the values held constant, read from this step's own row (the funnel's list, or its own `hold:`)
     hold: tuple[ValueRef, ...] = ()
@@ -66,20 +66,20 @@ class Exclusion:
     rows: RowFilter
     after: int
     before: int
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Funnel:
     name: str
-    location: Location
+    location: Location = field(compare=False, repr=False)
     steps: tuple[FunnelStep, ...]
     order: str = "sequential"
     window_s: float = DEFAULT_WINDOW_S
     entered_within: Window | None = None
     exclusions: tuple[Exclusion, ...] = ()
     audience: str | None = None
-    audience_location: Location | None = None
+    audience_location: Location | None = field(default=None, compare=False, repr=False)
     breakdown: ValueRef | None = None
     trends: str | None = None
     description: str = ""
@@ -110,23 +110,7 @@ class Funnel:
 
 def _rows(node: Node, ctx: FilterContext, what: str) -> RowFilter:
     """`event: name | [names]` or `purchase: any | id | [ids]`, with `where:` (no measures)."""
-    kinds = [k for k in ("event", "purchase") if node.has(k)]
-    if len(kinds) != 1:
-        raise node.fail(f"a {what} needs exactly one of `event:` or `purchase:`", "write {event: add_to_cart} or {purchase: any}")
-    kind = kinds[0]
-    table = "events" if kind == "event" else "purchases"
-    source = ctx.sources.events if kind == "event" else ctx.sources.purchases
-    if source is None:
-        raise node.fail(f"a {kind} {what} needs a {table} source", f"declare `{table}:` in models/sources.yml", kind)
-    names: tuple[str, ...] | None
-    if kind == "purchase" and node.raw(kind) == "any":
-        names = None
-    else:
-        names = node.string_list(kind)
-        if not names:
-            raise node.fail(f"`{kind}` needs a name or a non-empty list", f"write {kind}: <name>", kind)
-    where = parse_row_conditions(node, "where", source, table, ctx) if node.has("where") else ()
-    return RowFilter(table, names, where)
+    return RowFilter(*parse_rows(node, ctx, what))
 
 
 def _hold_list(node: Node, key: str) -> tuple[tuple[Any, Location, Node], ...]:

@@ -163,13 +163,7 @@ def parse_behaviour(node: Node, kind: str, ctx: FilterContext) -> Filter:
         raise node.fail(f"`{kind}` filters need a {table} source", f"declare `{table}:` in models/sources.yml", kind)
     measures = NUMBER_MEASURES + TIME_MEASURES + (("revenue",) if kind == "purchase" else ())
     node.check_keys([kind, "where", "within", *measures])
-    raw = node.raw(kind)
-    if kind == "purchase" and raw == "any":
-        names = None
-    else:
-        names = node.string_list(kind)
-        if not names:
-            raise node.fail(f"`{kind}` needs a name or a non-empty list", f"write {kind}: <name>", kind)
+    names = _names(node, kind)
     where = parse_row_conditions(node, "where", source, table, ctx) if node.has("where") else ()
     window = parse_window(node, "within", ctx) if node.has("within") else None
     found = tuple(x for m in measures if node.has(m) for x in _measures(node, m, source, table, ctx))
@@ -178,24 +172,35 @@ def parse_behaviour(node: Node, kind: str, ctx: FilterContext) -> Filter:
     return BehaviourFilter(table, names, where, window, found, node.loc)
 
 
+def _names(node: Node, kind: str) -> tuple[str, ...] | None:
+    """`event: name | [names]` or `purchase: any | id | [ids]` (None: any product)."""
+    if kind == "purchase" and node.raw(kind) == "any":
+        return None
+    names = node.string_list(kind)
+    if not names:
+        raise node.fail(f"`{kind}` needs a name or a non-empty list", f"write {kind}: <name>", kind)
+    return names
+
+
+def parse_rows(node: Node, ctx: FilterContext, what: str) -> tuple[str, tuple[str, ...] | None, tuple[RowCondition | CatalogCondition, ...]]:
+    """The rows a sequence step or funnel step reads: exactly one of `event:` or `purchase:`,
+    with `where:` — as (source table kind, names, conditions)."""
+    kinds = [k for k in ("event", "purchase") if node.has(k)]
+    if len(kinds) != 1:
+        raise node.fail(f"a {what} needs exactly one of `event:` or `purchase:`", "write {event: add_to_cart} or {purchase: any}", kinds[-1] if kinds else None)
+    kind = kinds[0]
+    table = "events" if kind == "event" else "purchases"
+    source = ctx.sources.events if kind == "event" else ctx.sources.purchases
+    if source is None:
+        raise node.fail(f"a {kind} {what} needs a {table} source", f"declare `{table}:` in models/sources.yml", kind)
+    where = parse_row_conditions(node, "where", source, table, ctx) if node.has("where") else ()
+    return table, _names(node, kind), where
+
+
 def _step(item: Any, loc: Any, ctx: FilterContext, what: str, extra: tuple[str, ...]) -> tuple[SequenceStep, Node]:
     node = Node(item, loc, what)
     node.check_keys(["event", "purchase", "where", *extra])
-    if node.has("event") and node.has("purchase"):
-        raise node.fail(f"a {what} is an event or a purchase, not both", "keep one of event: and purchase:", "purchase")
-    kind = "purchase" if node.has("purchase") else "event"
-    table = "purchases" if kind == "purchase" else "events"
-    source = ctx.sources.purchases if kind == "purchase" else ctx.sources.events
-    if source is None:
-        raise node.fail(f"a {kind} {what} needs a {table} source", f"declare `{table}:` in models/sources.yml", kind)
-    names: tuple[str, ...] | None
-    if kind == "purchase" and node.raw("purchase") == "any":
-        names = None
-    else:
-        names = node.string_list(kind)
-        if not names:
-            raise node.fail(f"a {what} needs `event:` or `purchase:`", "write {event: add_to_cart} or {purchase: any}")
-    where = parse_row_conditions(node, "where", source, table, ctx) if node.has("where") else ()
+    table, names, where = parse_rows(node, ctx, what)
     within = parse_duration(node, "within_previous") if node.has("within_previous") else None
     after = parse_duration(node, "after_previous") if node.has("after_previous") else None
     return SequenceStep(names, where, within, after, table), node

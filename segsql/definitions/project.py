@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from segsql.definitions.canonical import canonical, environment
+from segsql.definitions.canonical import environment
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
+from segsql.definitions.meaning import meaning
 from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
@@ -91,7 +92,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
     for name, seg in segments.items():
-        env = environment(canonical(seg.where), seg.sql is not None, sources, project.config.timezone, project.config.bucket_salt)
+        env = environment(meaning(seg.where), seg.sql is not None, sources, project.config.timezone, project.config.bucket_salt)
         segments[name] = replace(seg, environment=env)
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)

@@ -29,7 +29,7 @@ class NamedColumn:
 
     role: str
     column: str
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class UsersSource:
     attributes: dict[str, Column]
     lat: str | None = None
     lon: str | None = None
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False, repr=False)
     columns: tuple[NamedColumn, ...] = ()
 
 
@@ -50,7 +50,7 @@ class EventsSource:
     name: str
     time: Column
     properties: str | None = None
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False, repr=False)
     columns: tuple[NamedColumn, ...] = ()
 
 
@@ -63,7 +63,7 @@ class PurchasesSource:
     price: str
     quantity: str | None = None
     properties: str | None = None
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False, repr=False)
     columns: tuple[NamedColumn, ...] = ()
 
 
@@ -73,7 +73,7 @@ class CatalogSource:
     table: str
     key: str
     attributes: dict[str, Column]
-    location: Location | None = None
+    location: Location | None = field(default=None, compare=False, repr=False)
     columns: tuple[NamedColumn, ...] = ()
 
 

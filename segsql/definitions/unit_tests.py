@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from segsql.definitions.operators import OperatorValueError, parse_instant
@@ -34,7 +34,7 @@ class TableRows:
     table: str
     columns: tuple[tuple[str, str], ...]
     rows: tuple[tuple[Any, ...], ...]
-    location: Location
+    location: Location = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Expect:
 @dataclass(frozen=True)
 class UnitTest:
     name: str
-    location: Location
+    location: Location = field(compare=False, repr=False)
     #: the segment (or funnel) under test
     model: str
     kind: str

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from segsql import __version__
 from segsql.engines.base import redact
+from segsql.run.session import Session
 
 
 def write_json(path: Path, data: Any, secrets: Iterable[str] = ()) -> None:
@@ -22,6 +25,18 @@ def write_json(path: Path, data: Any, secrets: Iterable[str] = ()) -> None:
     text = json.dumps(data, indent=2, default=str, sort_keys=False) + "\n"
     tmp.write_text(redact(text, hidden), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def metadata(session: Session, schema_version: str, command: str) -> dict[str, Any]:
+    """The `metadata` block every artifact starts with: which segsql, command, run and target."""
+    return {
+        "schema_version": schema_version,
+        "segsql_version": __version__,
+        "command": command,
+        "invocation_id": session.run_id,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(),
+        "as_of": session.project.as_of,
+    }
 
 
 def schema(artifact: str) -> dict[str, Any]:

@@ -8,17 +8,15 @@ manifest is read (`--state DIR`) before the new one is written.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from segsql import __version__
 from segsql.definitions.segments import Segment
 from segsql.errors import UsageError
 from segsql.project.yaml_lines import plain
-from segsql.run.artifacts import write_json
+from segsql.run.artifacts import metadata, write_json
 from segsql.run.session import Session
 
 SCHEMA_VERSION = "segsql.manifest.v1"
@@ -83,12 +81,7 @@ def manifest(session: Session, command: str, compiled: dict[str, dict[str, str]]
     sources = session.project.sources
     return {
         "metadata": {
-            "schema_version": SCHEMA_VERSION,
-            "segsql_version": __version__,
-            "command": command,
-            "invocation_id": session.run_id,
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(),
-            "as_of": session.project.as_of,
+            **metadata(session, SCHEMA_VERSION, command),
             "project": config.name,
             "target": session.project.target.name if session.project.target else None,
             "dialects": sorted({d for files in compiled.values() for d in files}),

@@ -26,7 +26,7 @@ from segsql.compiler.registry import rules_for
 from segsql.definitions.dag import dependents
 from segsql.engines import Adapter
 from segsql.errors import EngineError, RunFailure
-from segsql.planner import Plan, plan_models
+from segsql.planner import Plan
 from segsql.run.session import Session
 from segsql.run.source_check import source_types
 from segsql.run.state import RUNS, ensure_state_tables
@@ -95,9 +95,7 @@ class Run:
         self.defs = session.definitions
         by_kind: dict[str, list[str]] = {}
         for name in names:
-            model = self.defs.models[name]
-            if getattr(model, "materialized", "table") == "table":
-                by_kind.setdefault(model.kind, []).append(name)
+            by_kind.setdefault(self.defs.models[name].kind, []).append(name)
         self.strategies: list[Strategy] = [STRATEGIES[kind](self.ctx, by_kind[kind]) for kind in STRATEGIES if kind in by_kind]
         self.names = [n for s in self.strategies for n in s.names]
         target = session.project.target.name if session.project.target else "?"
@@ -141,7 +139,7 @@ class Run:
         try:
             if not self.names:
                 return self.result
-            self.result.plan = plan_models(self.defs, [n for s in self.strategies if s.kind == "segment" for n in s.names], ctx.as_of)
+            self.result.plan = next((s.plan for s in self.strategies if s.plan is not None), None)
             ctx.types = source_types(self.defs.sources, ctx.adapter)
             check_users_unique(ctx.session, ctx.adapter)
             ctx.catalogue = ctx.adapter.schema_tables()
@@ -152,7 +150,7 @@ class Run:
             self._skip_dependents()
             for strategy in self.strategies:
                 strategy.prepare()
-            self.result.cdi_rows = sum(getattr(s, "cdi_rows", 0) for s in self.strategies)
+            self.result.cdi_rows = sum(s.cdi_rows for s in self.strategies)
             if ctx.dry_run:
                 return self.result
             passing = sum(r.status == "success" for r in self.results.values())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from segsql import __version__
-from segsql.run.artifacts import write_json
+from segsql.run.artifacts import metadata, write_json
 from segsql.run.session import Session
 
 SCHEMA_VERSION = "segsql.run_results.v1"
@@ -22,12 +20,7 @@ def run_results(session: Session, command: str, body: dict[str, Any], *, dry_run
     results = [{"kind": "segment", **r, "dry_run": dry_run} for r in body.get("results", [])]
     return {
         "metadata": {
-            "schema_version": SCHEMA_VERSION,
-            "segsql_version": __version__,
-            "command": command,
-            "invocation_id": session.run_id,
-            "generated_at": dt.datetime.now(dt.UTC).isoformat(),
-            "as_of": session.project.as_of,
+            **metadata(session, SCHEMA_VERSION, command),
             "target": session.project.target.name if session.project.target else None,
             "dry_run": dry_run,
         },

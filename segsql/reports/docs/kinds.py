@@ -1,14 +1,12 @@
 """What the docs site knows about each kind of model: one registration per kind.
 
 A kind is a function from the project to its `ModelDoc`s. Segments are registered here; a
-new model kind (funnels, cohorts, clusters) adds one function with `@register("funnel")` in
-its own module and lists it in `KIND_MODULES`: the index, search, pages and lineage pick it
-up with no other change.
+new model kind (funnels, cohorts, clusters) adds one function with `@register("funnel")`
+beside it: the index, search, pages and lineage pick it up with no other change.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +47,6 @@ class ModelDoc:
 
 Collector = Callable[[Session], list[ModelDoc]]
 KINDS: dict[str, Collector] = {}
-#: modules whose import registers more kinds (only those that exist are imported)
-KIND_MODULES = ("segsql.reports.docs.kind_funnels",)
 
 
 def register(kind: str) -> Callable[[Collector], Collector]:
@@ -62,12 +58,6 @@ def register(kind: str) -> Callable[[Collector], Collector]:
 
 
 def collect(session: Session) -> list[ModelDoc]:
-    for module in KIND_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
     return [doc for kind in KINDS.values() for doc in kind(session)]
 
 

@@ -19,6 +19,7 @@ from sqlglot import exp
 from segsql.compiler.column_types import ColumnTypes
 from segsql.definitions.project import Definitions
 from segsql.engines import Adapter
+from segsql.planner import Plan
 from segsql.run.session import Session
 
 Progress = Callable[[str], None]
@@ -97,6 +98,10 @@ class Strategy:
         self.ctx = ctx
         self.names = names
         self.results: dict[str, ModelResult] = {}
+        #: what the kind's query computes, when it has one (printed by --dry-run, in run_results.json)
+        self.plan: Plan | None = None
+        #: CDI rows this kind writes (or, in a dry run, would write)
+        self.cdi_rows = 0
 
     def stage(self) -> None:
         """Compute every model into scratch tables and check it (DDL allowed)."""

@@ -22,6 +22,7 @@ from segsql.compiler.dialects import lit
 from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
 from segsql.errors import StatementFailure
+from segsql.planner import plan_models
 from segsql.run import cdi
 from segsql.run.diff import Counts, Membership
 from segsql.run.state import (
@@ -58,12 +59,13 @@ class SegmentStrategy(Strategy):
     kind = "segment"
 
     def __init__(self, ctx: RunContext, names: list[str]):
-        super().__init__(ctx, names)
+        # ephemeral segments have no table: they are inlined where other segments read them
+        super().__init__(ctx, [n for n in names if ctx.defs.segments[n].materialized == "table"])
         config = ctx.defs.config
-        self.results = {n: ModelResult(n, self.kind, config.segment_prefix + n) for n in names}
+        self.results = {n: ModelResult(n, self.kind, config.segment_prefix + n) for n in self.names}
+        self.plan = plan_models(ctx.defs, self.names, ctx.as_of)
         self.memberships: list[Membership] = []
         self.cdi_scratch: exp.Table | None = None
-        self.cdi_rows = 0
 
     def _segment(self, name: str) -> Segment:
         return self.ctx.defs.segments[name]
@@ -100,7 +102,8 @@ class SegmentStrategy(Strategy):
         compiler = SegmentCompiler(ctx.defs, ctx.adapter.dialect, ctx.as_of, ctx.types)
         started = time.monotonic()
         try:
-            table = ctx.stage_table("stage", compiler.flags(self.names))
+            assert self.plan is not None
+            table = ctx.stage_table("stage", compiler.render(self.plan))
         except StatementFailure:
             pass
         else:
