@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler import SegmentCompiler
 from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.dialects import lit
 from segsql.compiler.query import flag_name
@@ -22,7 +21,7 @@ from segsql.engines import Adapter
 from segsql.errors import UsageError
 from segsql.planner import plan_models
 from segsql.run.session import Session
-from segsql.run.source_check import source_types
+from segsql.run.source_check import engine_compiler
 
 ID = "external_user_id"
 EVENTS, PURCHASES = "__kpi_events", "__kpi_purchases"
@@ -131,7 +130,7 @@ def _aggregates(flag: exp.Expr, has_events: bool, has_purchases: bool) -> list[e
 
 def insights_query(session: Session, adapter: Adapter, names: list[str], baseline: str, within_days: int) -> exp.Select:
     """ONE query: a row of KPI aggregates for each of `names` and for the baseline."""
-    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, source_types(session.definitions.sources, adapter))
+    compiler = engine_compiler(session, adapter)
     flag_segments = list(dict.fromkeys([*names, *([] if baseline == ALL else [baseline])]))
     plan = plan_models(session.definitions, flag_segments, session.as_of)
     flags = every_user(compiler.render(plan))

@@ -13,12 +13,11 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler import SegmentCompiler
 from segsql.compiler.dialects import lit
 from segsql.compiler.query import flag_name
 from segsql.engines import Adapter
 from segsql.run.session import Session
-from segsql.run.source_check import source_types
+from segsql.run.source_check import engine_compiler
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class OverlapResult:
 
 
 def overlap_query(session: Session, adapter: Adapter, names: list[str]) -> exp.Select:
-    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, source_types(session.definitions.sources, adapter))
+    compiler = engine_compiler(session, adapter)
     flags = compiler.flags(names)
     ctes = flags.args.get("with_")
     flags.set("with_", None)

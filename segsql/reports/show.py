@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from segsql.compiler import SegmentCompiler
 from segsql.engines import Adapter, EngineError
 from segsql.run.session import Session
-from segsql.run.source_check import source_types
+from segsql.run.source_check import engine_compiler
 
 
 @dataclass(frozen=True)
@@ -24,8 +23,7 @@ class ShowResult:
 
 
 def show_segment(session: Session, adapter: Adapter, name: str, limit: int) -> ShowResult:
-    types = source_types(session.definitions.sources, adapter)
-    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, types)
+    compiler = engine_compiler(session, adapter)
     members = compiler.members(name).subquery("m")
     try:
         size = int(adapter.fetch(exp.select(exp.func("COUNT", exp.Star())).from_(members))[0][0])

@@ -18,14 +18,13 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler import SegmentCompiler
 from segsql.compiler.dialects import lit
 from segsql.engines import Adapter
 from segsql.errors import UsageError
 from segsql.planner import plan_models
 from segsql.reports.stats import compare
 from segsql.run.session import Session
-from segsql.run.source_check import source_types
+from segsql.run.source_check import engine_compiler
 from segsql.run.state import CHANGES, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
 
 
@@ -100,7 +99,7 @@ def first_entries(adapter: Adapter, segment: str) -> exp.Select:
 
 def readout_query(session: Session, adapter: Adapter, segment: str, metric: Metric, within_days: int) -> exp.Select:
     """Per split group: users assigned, and those who did the metric within the days after entering."""
-    compiler = SegmentCompiler(session.definitions, adapter.dialect, session.as_of, source_types(session.definitions.sources, adapter))
+    compiler = engine_compiler(session, adapter)
     behaviour = compiler.behaviour(plan_models(session.definitions, [segment], session.as_of))
     source = metric.source
     entered = exp.column(ENTERED_AT, table="m")

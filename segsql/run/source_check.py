@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from segsql.compiler import SegmentCompiler
 from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.query import source_table
 from segsql.compiler.registry import rules_for
@@ -25,6 +26,7 @@ from segsql.definitions.sources import (
 from segsql.engines import Adapter, EngineError
 from segsql.errors import ProjectError
 from segsql.project.config import Target
+from segsql.run.session import Session
 from segsql.util.suggest import closest
 
 #: Real columns listed in the hint; a wide table lists the closest first and says how many more.
@@ -87,3 +89,9 @@ def connectable(target: Target, root: Path) -> str | None:
     if path == ":memory:":
         return "the DuckDB target is in memory"
     return None if (root / path).is_file() else f"the DuckDB database {path} does not exist yet"
+
+
+def engine_compiler(session: Session, adapter: Adapter) -> SegmentCompiler:
+    """A compiler for the session's project on this engine, knowing the source columns' types
+    (read, and every column sources.yml names checked, first)."""
+    return SegmentCompiler(session.definitions, adapter.dialect, session.as_of, source_types(session.definitions.sources, adapter))
