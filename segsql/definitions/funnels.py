@@ -178,14 +178,9 @@ def _breakdown(node: Node, ctx: FilterContext) -> ValueRef | None:
 
 def parse_funnel(data: Any, loc: Location, ctx: FilterContext) -> Funnel:
     """One entry of a `funnels:` list (the audience is checked against the segments later)."""
-    from segsql.definitions.segments import NAME_RE
-
     node = Node(data, loc, "funnel")
     node.check_keys(FUNNEL_KEYS)
-    name = node.string("name", required=True) or ""
-    if not NAME_RE.match(name):
-        raise node.fail(f"bad funnel name {name!r}", "use ^[a-z][a-z0-9_]{0,62}$: lower-case letters, digits, _", "name")
-    node.what = f"funnel {name!r}"
+    name = node.model_name("funnel")
     order = node.string("order", "sequential") or "sequential"
     if order not in ORDERS:
         raise node.fail(f"unknown order {order!r}", suggest(order, ORDERS), "order")

@@ -12,8 +12,8 @@ from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
 from segsql.definitions.meaning import meaning
 from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables
 from segsql.definitions.parse_filters import FilterContext
-from segsql.definitions.reader import Node
-from segsql.definitions.segments import NAME_RE, Segment, SqlBody, parse_segment
+from segsql.definitions.reader import NAME_RE, Node
+from segsql.definitions.segments import Segment, SqlBody, parse_segment
 from segsql.definitions.sources import Sources, parse_sources
 from segsql.definitions.unit_tests import UnitTest, parse_unit_test
 from segsql.errors import Location, ProjectError

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from segsql.errors import Location, ProjectError
 from segsql.project.yaml_lines import item_line, key_line, node_line, plain
 from segsql.util.suggest import suggest
+
+#: the names of models and unit tests: they become table names and JSON keys
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class Node:
@@ -26,6 +30,14 @@ class Node:
 
     def fail(self, message: str, hint: str, key: str | None = None) -> ProjectError:
         return ProjectError(message, self.line(key) if key else self.loc, hint)
+
+    def model_name(self, what: str) -> str:
+        """The required `name:` of a model or unit test, checked; later errors then name it."""
+        name = self.string("name", required=True) or ""
+        if not NAME_RE.match(name):
+            raise self.fail(f"bad {what} name {name!r}", "use ^[a-z][a-z0-9_]{0,62}$: lower-case letters, digits, _", "name")
+        self.what = f"{what} {name!r}"
+        return name
 
     def check_keys(self, allowed: Iterable[str]) -> None:
         allowed = list(allowed)

@@ -10,13 +10,12 @@ from segsql.definitions.canonical import digest
 from segsql.definitions.filters import Filter, SegmentRef, walk
 from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
-from segsql.definitions.reader import Node
+from segsql.definitions.reader import NAME_RE, Node
 from segsql.errors import Location
 from segsql.project.loader import REF_PREFIX
 from segsql.project.yaml_lines import plain
 from segsql.util.suggest import suggest
 
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MATERIALIZATIONS = ("table", "ephemeral")
 SEGMENT_KEYS = (
     "name", "description", "tags", "materialized", "cdi", "cdi_attribute", "guards",
@@ -174,10 +173,7 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
     placeholder (None when its file does not use as_of)."""
     node = Node(data, loc, "segment")
     node.check_keys(SEGMENT_KEYS)
-    name = node.string("name", required=True) or ""
-    if not NAME_RE.match(name):
-        raise node.fail(f"bad segment name {name!r}", "use ^[a-z][a-z0-9_]{0,62}$: lower-case letters, digits, _", "name")
-    node.what = f"segment {name!r}"
+    name = node.model_name("segment")
     materialized = node.string("materialized", "table") or "table"
     if materialized not in MATERIALIZATIONS:
         raise node.fail(f"materialized must be one of {', '.join(MATERIALIZATIONS)}, got {materialized!r}", suggest(materialized, MATERIALIZATIONS), "materialized")

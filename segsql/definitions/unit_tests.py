@@ -16,7 +16,6 @@ from typing import Any
 
 from segsql.definitions.operators import OperatorValueError, parse_instant
 from segsql.definitions.reader import Node, type_name
-from segsql.definitions.segments import NAME_RE
 from segsql.definitions.sources import Column, Sources
 from segsql.errors import Location, ProjectError
 from segsql.project.yaml_lines import plain
@@ -244,10 +243,7 @@ def parse_unit_test(data: Any, loc: Location, sources: Sources) -> UnitTest:
     """One entry of a `unit_tests:` list."""
     node = Node(data, loc, "unit test")
     node.check_keys(TEST_KEYS)
-    name = node.string("name", required=True) or ""
-    if not NAME_RE.match(name):
-        raise node.fail(f"bad unit test name {name!r}", "use ^[a-z][a-z0-9_]{0,62}$: lower-case letters, digits, _", "name")
-    node.what = f"unit test {name!r}"
+    name = node.model_name("unit test")
     kinds = [k for k in ("segment", "funnel") if node.has(k)]
     if len(kinds) != 1:
         raise node.fail("a unit test names one `segment:` or one `funnel:`" + (" (it has both)" if kinds else ""), "write segment: <name> (or funnel: <name>)")
