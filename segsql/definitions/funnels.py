@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from segsql.definitions.filters import CatalogCondition, RowCondition, ValueRef, Window
 from segsql.definitions.parse_behaviour import parse_duration, parse_rows, parse_window
@@ -71,6 +71,8 @@ class Exclusion:
 
 @dataclass(frozen=True)
 class Funnel:
+    kind: ClassVar[str] = "funnel"
+
     name: str
     location: Location = field(compare=False, repr=False)
     steps: tuple[FunnelStep, ...]
@@ -96,6 +98,9 @@ class Funnel:
 
     def dependencies(self) -> tuple[str, ...]:
         return (self.audience,) if self.audience else ()
+
+    def dependency_locations(self) -> list[tuple[str, Location]]:
+        return [(self.audience, self.audience_location or self.location)] if self.audience else []
 
     def membership_hash(self) -> str:
         """Changes when a result may change: not with a description, tags or a moved line."""

@@ -40,7 +40,7 @@ class Definitions:
     @property
     def models(self) -> Mapping[str, Model]:
         """Every model of every kind by name (names are unique across kinds): the DAG's nodes."""
-        return self.segments
+        return {**self.segments, **self.funnels}
 
 
 def build_definitions(project: LoadedProject) -> Definitions:
@@ -100,6 +100,9 @@ def build_definitions(project: LoadedProject) -> Definitions:
     check_cycles(segments)
     check_unit_tests(unit_tests, segments)
     check_funnels(funnels, segments)
+    for funnel in funnels.values():  # selectors and the DAG name models, whatever their kind
+        if funnel.name in segments:
+            raise ProjectError(f"funnel {funnel.name!r} has the name of a segment", funnel.location, f"rename one of them (the segment is at {segments[funnel.name].location})")
     check_funnel_tables(funnels, segments, project.config, sources)
     return Definitions(project.config, sources, segments, unit_tests, funnels)
 
