@@ -1,9 +1,10 @@
-"""SPEC 1: secrets never appear in output, errors, `--debug` tracebacks, `debug` or target/.
+"""SPEC 1: secrets never appear in output, errors, `--debug` tracebacks, `debug`, target/ or logs/segsql.log.
 
 Each test plants one unique secret through environment variables read by `env_var` in
 profiles.yml (and as a password), runs the commands that print, fail or write artifacts
 — including a connection that fails and a SQL statement that fails, with `--debug` —
-and searches stdout, stderr and every file under target/ for it.
+and searches stdout, stderr, every file under target/ and the log file (which holds
+every statement sent and every error printed) for it.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def _assert_hidden(secret: str, root: Path, results: list[tuple[list[str], CliRe
         assert secret not in result.err, f"stderr of {args}:\n{result.err}"
     files = [p for p in (root / "target").rglob("*") if p.is_file()]
     assert files, "the commands wrote target/ artifacts"
-    for path in files:
+    log = root / "logs" / "segsql.log"
+    assert log.is_file() and "→ exit" in log.read_text(encoding="utf-8"), "every invocation is logged"
+    for path in [*files, log]:
         assert secret.encode() not in path.read_bytes(), f"{path} holds the secret"
 
 

@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import logging
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import NoReturn
@@ -472,8 +473,21 @@ cli.add_command(build)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run click without its own exit handling, and map errors to exit codes."""
+    """Entry point: one invocation, recorded in the project's logs/segsql.log."""
+    from segsql.cli.logfile import invocation_log, log_exit
+
     args = sys.argv[1:] if argv is None else argv
+    started = time.perf_counter()
+    with invocation_log(args) as log:
+        try:
+            _main(args)
+        except SystemExit as done:
+            log_exit(log, args, done.code if isinstance(done.code, int) else 1, started)
+            raise
+
+
+def _main(args: list[str]) -> None:
+    """Run click without its own exit handling, and map errors to exit codes."""
     show_traceback = "--debug" in args
     as_json = _wants_json(args)
     output.forget_secrets()

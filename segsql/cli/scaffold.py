@@ -63,7 +63,7 @@ catalogs:
         - attribute: is_vip
           equals: true
 """,
-    ".gitignore": "target/\n*.duckdb\n*.duckdb.wal\n",
+    ".gitignore": "target/\nlogs/\n*.duckdb\n*.duckdb.wal\n",
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,6 +46,9 @@ class TargetSpec(Protocol):
 
 #: Statements that change the schema: Snowflake commits them implicitly, so never inside a transaction.
 DDL = (exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
+
+#: Every statement sent to an engine, with its time: the CLI writes these to logs/segsql.log.
+statement_log = logging.getLogger("segsql.engine")
 
 
 def redact(text: str, secrets: frozenset[str]) -> str:
@@ -94,13 +99,13 @@ class Adapter:
 
     # -- shared ---------------------------------------------------------------------------
     def _begin(self) -> None:  # the same statements on every engine so far; override if not
-        self._execute("BEGIN")
+        self.execute("BEGIN")
 
     def _commit(self) -> None:
-        self._execute("COMMIT")
+        self.execute("COMMIT")
 
     def _rollback(self) -> None:
-        self._execute("ROLLBACK")
+        self.execute("ROLLBACK")
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -119,11 +124,24 @@ class Adapter:
             kind = ConnectionFailure if self._connection_lost(err) else StatementFailure
             raise kind(self.redact(f"{type(err).__name__}: {err}")) from None
 
+    @contextlib.contextmanager
+    def _statement(self, text: str) -> Iterator[None]:
+        """The one place every statement passes: driver errors redacted, the statement and its
+        time logged (redacted too), whether it succeeded or failed."""
+        start = time.perf_counter()
+        try:
+            with self._engine_errors():
+                yield
+        except EngineError as err:
+            statement_log.info("%s %.3fs failed: %s | %s", self.dialect, time.perf_counter() - start, str(err).splitlines()[0] if str(err) else "", self.redact(text))
+            raise
+        statement_log.info("%s %.3fs %s", self.dialect, time.perf_counter() - start, self.redact(text))
+
     def execute(self, statement: exp.Expr | str) -> None:
         if self.in_transaction and _is_ddl(statement):
             raise InternalError(f"DDL inside a transaction ({self.sql(statement)[:60]}…): Snowflake would commit it implicitly")
         text = self.sql(statement)
-        with self._engine_errors():
+        with self._statement(text):
             self._execute(text)
 
     def fetch(self, statement: exp.Expr | str) -> list[tuple[Any, ...]]:
@@ -131,13 +149,13 @@ class Adapter:
 
     def fetch_with_columns(self, statement: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
         text = self.sql(statement)
-        with self._engine_errors():
+        with self._statement(text):
             return self._fetch(text)
 
     def column_types(self, table: exp.Table) -> list[tuple[str, str]]:
         """(name, engine type name) of every column of a table, from a query that reads no rows."""
         text = self.sql(exp.select(exp.Star()).from_(table).limit(0))
-        with self._engine_errors():
+        with self._statement(text):
             return self._describe(text)
 
     @contextlib.contextmanager

@@ -39,9 +39,9 @@ class DuckDBAdapter(Adapter):
             self.conn = duckdb.connect(path)
         except duckdb.Error as err:
             raise ConnectionFailure(self.redact(f"cannot open DuckDB database {path!r}: {err}")) from None
-        self.conn.execute("SET TimeZone = 'UTC'")
+        self.execute("SET TimeZone = 'UTC'")
         if schema and schema != "main":
-            self.conn.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True).sql("duckdb"))
+            self.execute(exp.Create(this=exp.table_(schema), kind="SCHEMA", exists=True))
 
     @classmethod
     def from_target(cls, target: TargetSpec, project_root: Path | None = None, run_id: str | None = None) -> DuckDBAdapter:

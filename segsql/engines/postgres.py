@@ -17,7 +17,7 @@ from typing import Any
 from sqlglot import exp
 
 from segsql.engines.base import Adapter, TargetSpec, redact
-from segsql.errors import ConnectionFailure, StatementFailure, UsageError
+from segsql.errors import ConnectionFailure, UsageError
 
 _PG_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE PRECISION", "DECIMAL": "NUMERIC(20, 8)", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSONB", "VARCHAR[]": "JSONB"}
 _CONNECT_KEYS = ("host", "port", "user", "password", "dbname", "sslmode", "connect_timeout", "application_name")
@@ -109,13 +109,9 @@ class PostgresAdapter(Adapter):
         names = pgsql.SQL(", ").join(pgsql.Identifier(n.lower()) for n, _ in columns)
         ident = pgsql.Identifier(self.schema.lower(), table.lower()) if self.schema else pgsql.Identifier(table.lower())
         statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(ident, names)
-        try:
-            with self.conn.cursor() as cur, cur.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(tuple(_copy_value(v, t) for v, (_, t) in zip(row, columns, strict=True)))
-        except Exception as err:
-            kind = ConnectionFailure if self._connection_lost(err) else StatementFailure
-            raise kind(self.redact(f"{type(err).__name__}: {err}")) from None
+        with self._statement(f"{statement.as_string(self.conn)} -- {len(rows)} rows"), self.conn.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(tuple(_copy_value(v, t) for v, (_, t) in zip(row, columns, strict=True)))
 
     def close(self) -> None:
         try:

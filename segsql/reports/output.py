@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -67,6 +68,7 @@ def print_text(text: str) -> None:
 
 
 def print_error(message: str) -> None:
+    logging.getLogger("segsql.output").info("error: %s", redact(message))
     _console(stderr=True).print("error: " + redact(message), markup=False, style="bold red" if sys.stderr.isatty() else None)
 
 
