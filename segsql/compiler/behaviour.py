@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from segsql.compiler.conditions import ConditionCompiler, Typed, two_valued
 from segsql.compiler.dialects import lit
+from segsql.compiler.source_tables import source_table
 from segsql.definitions.filters import (
     BehaviourFilter,
     CatalogCondition,
@@ -67,7 +68,7 @@ class BehaviourCompiler:
         (so range predicates on it prune); any other is converted once per row, in a projection
         below the scan, instead of inside every aggregate."""
         src = self.source(source)
-        table = exp.to_table(src.table, dialect=self.dialect)
+        table = source_table(src.table, self.dialect)
         if not self._converted(source):
             return exp.alias_(table, row, table=True)
         utc = self.rules.to_utc(exp.column(src.time.column), src.time.unit)
@@ -113,7 +114,7 @@ class BehaviourCompiler:
             return self.conditions.condition(self.conditions.value(cond.value, row, table), cond.condition)
         catalog = self.sources.catalogs[cond.catalog]
         keys = exp.select(self.rules.to_text(exp.column(catalog.key, table="c"))).from_(
-            exp.alias_(exp.to_table(catalog.table, dialect=self.dialect), "c", table=True)
+            exp.alias_(source_table(catalog.table, self.dialect), "c", table=True)
         )
         for f in cond.filters:
             keys = keys.where(self.conditions.condition(self.conditions.value(f.value, "c", catalog.table), f.condition))

@@ -20,10 +20,10 @@ from segsql.compiler.conditions import ConditionCompiler
 from segsql.compiler.dialects import DialectRules, lit
 from segsql.compiler.filters import ID_COLUMN, FilterCompiler
 from segsql.compiler.registry import rules_for
+from segsql.compiler.source_tables import source_table
 from segsql.compiler.sql_segments import parse_sql_segment, replace_refs
 from segsql.definitions.project import Definitions
 from segsql.definitions.sources import Column
-from segsql.errors import ProjectError
 from segsql.planner import Plan, plan_models, sql_flags_needed
 from segsql.planner.plan import Numbering, RfmPass, SequencePass
 
@@ -36,14 +36,6 @@ OTHER_IDS = "__other_ids"
 
 def flag_name(segment: str) -> str:
     return f"{FLAG_PREFIX}{segment}"
-
-
-def source_table(name: str, dialect: str) -> exp.Table:
-    """A source table name as written in sources.yml ([database.]schema.table)."""
-    try:
-        return exp.to_table(name, dialect=dialect)
-    except Exception:
-        raise ProjectError(f"bad table name {name!r} in sources.yml", hint="write [database.]schema.table") from None
 
 
 def _first(ids: list[exp.Expr]) -> exp.Expr:

@@ -7,6 +7,7 @@ from typing import Any
 
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
+from segsql.project.file_tables import FILE_SUFFIXES, UNSAFE, file_suffix, is_file_table
 from segsql.util.suggest import suggest
 
 TYPES = ("string", "number", "boolean", "time", "array", "object")
@@ -108,8 +109,15 @@ def _column(node: Node, key: str, default_type: str | None) -> Column:
 
 
 def _table(node: Node) -> str:
-    """`[database.]schema.table`: one to three non-empty parts, as the target sees it."""
+    """`[database.]schema.table`: one to three non-empty parts, as the target sees it — or a
+    file or glob, relative to the project folder, that DuckDB reads."""
     table = (node.string("table", required=True) or "").strip()
+    if is_file_table(table):
+        if file_suffix(table) is None:
+            raise node.fail(f"table {table!r} looks like a file path but does not end in {', '.join(FILE_SUFFIXES)}", "name the files' format, e.g. data/events/*.parquet", "table")
+        if any(c in UNSAFE for c in table):
+            raise node.fail(f"file table {table!r} holds a quote, semicolon or line break", "rename the files or folder", "table")
+        return table
     parts = table.split(".")
     if not 1 <= len(parts) <= 3 or not all(p.strip() for p in parts):
         raise node.fail(f"table {table!r} is not [database.]schema.table", "write e.g. table: main.users", "table")

@@ -51,7 +51,11 @@ class DuckDBAdapter(Adapter):
         if path != ":memory:" and not Path(path).parent.is_dir():
             # DuckDB creates the file but not its folder: a typo in `path:` is the user's to fix
             raise ProjectError(f"the DuckDB path {redact(path, target.secrets)!r} is in a folder that does not exist", target.location, hint="create the folder or fix `path:` in the target")
-        return cls(path, target.schema or "main", target.secrets)
+        adapter = cls(path, target.schema or "main", target.secrets)
+        if project_root is not None:  # file sources (`table: data/*.parquet`) are relative to the project
+            search = exp.EQ(this=exp.column("file_search_path"), expression=exp.Literal.string(str(Path(project_root).resolve())))
+            adapter.execute(exp.Set(expressions=[exp.SetItem(this=search)]))
+        return adapter
 
     def _execute(self, sql: str) -> None:
         self.conn.execute(sql)

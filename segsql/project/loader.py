@@ -15,6 +15,7 @@ from segsql.project.config import (
     parse_project_config,
     parse_target,
 )
+from segsql.project.file_tables import sql_reference
 from segsql.project.line_map import line_map
 from segsql.project.templating import (
     EnvVars,
@@ -79,10 +80,10 @@ def _source_function(sources: dict[str, Any]) -> Any:
     def source(name: str) -> str:
         entry = sources.get(name)
         if name in ("users", "events", "purchases") and isinstance(entry, dict) and entry.get("table"):
-            return str(entry["table"])
+            return sql_reference(str(entry["table"]))
         catalogs = sources.get("catalogs") or {}
         if isinstance(catalogs, dict) and isinstance(catalogs.get(name), dict) and catalogs[name].get("table"):
-            return str(catalogs[name]["table"])
+            return sql_reference(str(catalogs[name]["table"]))
         raise ProjectError(f"unknown source {name!r}", hint="use users, events, purchases or a catalog of sources.yml")
 
     return source

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler.query import source_table
 from segsql.compiler.registry import rules_for
+from segsql.compiler.source_tables import source_table
 from segsql.definitions.dag import dependents
 from segsql.engines import Adapter
 from segsql.errors import EngineError, RunFailure

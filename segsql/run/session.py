@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from segsql.compiler.source_tables import check_file_tables
 from segsql.compiler.sql_segments import check_sql_segments
 from segsql.definitions import Definitions, build_definitions
 from segsql.engines import Adapter, connect
@@ -82,4 +83,5 @@ def open_session(options: Options, as_of: str | None = None, need_target: bool =
     )
     definitions = build_definitions(project)
     check_sql_segments(definitions.segments, project.target.type if project.target else "duckdb")
+    check_file_tables(definitions.sources, project.target.type if project.target else None)
     return Session(project, definitions, moment)

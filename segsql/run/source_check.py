@@ -13,8 +13,8 @@ from pathlib import Path
 
 from segsql.compiler import SegmentCompiler
 from segsql.compiler.column_types import ColumnTypes
-from segsql.compiler.query import source_table
 from segsql.compiler.registry import rules_for
+from segsql.compiler.source_tables import source_table
 from segsql.definitions.sources import (
     CatalogSource,
     EventsSource,
