@@ -94,20 +94,34 @@ def debug(fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, required=True, help="Load the synthetic demo shop data.")
-@click.option("--users", default=5000, show_default=True, type=click.IntRange(1, 10_000_000), help="Number of users.")
-@click.option("--seed", "seed_", default=42, show_default=True, type=int, help="Random seed.")
-@click.option("--as-of", "as_of", help="The demo story ends at this instant (ISO 8601, UTC if no offset). Default: now, so a `run` right after it finds every demo segment non-empty.")
+@click.option("--demo", is_flag=True, help="Load the synthetic demo shop instead of seeds/*.csv.")
+@click.option("--users", type=click.IntRange(1, 10_000_000), help="With --demo: number of users.  [default: 5000]")
+@click.option("--seed", "seed_", type=int, help="With --demo: random seed.  [default: 42]")
+@click.option("--as-of", "as_of", help="With --demo: the story ends at this instant (ISO 8601, UTC if no offset). Default: now, so a `run` right after it finds every demo segment non-empty.")
 @FORMAT
-def seed(demo: bool, users: int, seed_: int, as_of: str | None, fmt: str) -> None:
-    """Load deterministic synthetic demo data into the target."""
-    from segsql.demo.seed import seed_demo
-
+def seed(demo: bool, users: int | None, seed_: int | None, as_of: str | None, fmt: str) -> None:
+    """Load seeds/*.csv into tables of the same names (typed by seeds/seeds.yml or inferred), or --demo data."""
+    if not demo and (users, seed_, as_of) != (None, None, None):
+        raise UsageError("--users, --seed and --as-of only apply to `seed --demo`", hint="add --demo, or drop them to load seeds/*.csv")
     session = _session(as_of, need_target=True)
-    with session.connect() as adapter:
-        counts = seed_demo(adapter, users=users, seed=seed_, as_of=session.as_of)
+    if demo:
+        from segsql.demo.seed import seed_demo
+
+        with session.connect() as adapter:
+            counts = seed_demo(adapter, users=5000 if users is None else users, seed=42 if seed_ is None else seed_, as_of=session.as_of)
+        columns: dict[str, dict[str, str]] = {}
+    else:
+        from segsql.run.seeds import load_seeds, read_seeds
+
+        tables = read_seeds(session.root)  # every file is read and typed before anything is loaded
+        with session.connect() as adapter:
+            load_seeds(adapter, tables)
+        counts = {t.name: len(t.rows) for t in tables}
+        columns = {t.name: dict(t.columns) for t in tables}
     if fmt == "json":
-        output.print_json({"tables": counts})
+        output.print_json({"tables": counts, **({"columns": columns} if columns else {})})
+    elif columns:
+        output.print_table("seeded from seeds/", ["table", "rows", "columns"], [(n, counts[n], ", ".join(f"{c} {t}" for c, t in columns[n].items())) for n in sorted(counts)])
     else:
         output.print_table("seeded", ["table", "rows"], sorted(counts.items()))
 
