@@ -71,11 +71,11 @@ def _in_order(session: Session, words: tuple[str, ...]) -> list[str]:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 def init(directory: Path) -> None:
     """Scaffold a new project in DIRECTORY."""
-    from segsql.cli.scaffold import scaffold
+    from segsql.cli.scaffold import next_steps, scaffold
 
     for path in scaffold(directory):
         output.print_text(f"created {path}")
-    output.print_text(f"next: cd {directory} && segsql seed --demo && segsql run")
+    output.print_text(next_steps(directory))
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,16 @@ import duckdb
 from tests.conftest import run_cli
 
 AS_OF = "2026-11-22T12:00:00Z"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = """segments:
+  - name: korean_vips
+    description: VIP customers in Korea
+    tags: [example]
+    where:
+      all:
+        - {attribute: country, equals: KR}
+        - {attribute: is_vip, equals: true}
+"""
 
 
 def _demo(tmp_path: Path) -> Path:
@@ -19,6 +30,10 @@ def _demo(tmp_path: Path) -> Path:
     result = run_cli("init", str(root))
     assert result.code == 0, result.output
     assert (root / "models" / "sources.yml").is_file()
+    # the scaffold points at the user's tables; these tests run it on the demo shop instead
+    shutil.copy(REPO / "models" / "sources.yml", root / "models" / "sources.yml")
+    (root / "models" / "segments" / "first_segment.yml").unlink()
+    (root / "models" / "segments" / "example.yml").write_text(EXAMPLE, encoding="utf-8")
     result = run_cli("--project-dir", str(root), "seed", "--demo", "--users", "300", "--format", "json")
     assert result.code == 0, result.output
     assert json.loads(result.out)["tables"]["users"] == 300
