@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import difflib
 import io
 import json
 import math
@@ -26,6 +25,7 @@ from segsql.engines import Adapter
 from segsql.errors import Location, ProjectError
 from segsql.project.config import RESERVED_TABLE_PREFIXES
 from segsql.project.yaml_lines import parse_yaml
+from segsql.util.suggest import suggest
 
 SEEDS_DIR = "seeds"
 TYPES_FILE = "seeds.yml"
@@ -85,17 +85,14 @@ def _declared_types(folder: Path, seeds: set[str]) -> dict[str, tuple[dict[str, 
     declared = {}
     for name in top.data:
         if str(name) not in seeds:
-            close = difflib.get_close_matches(str(name), sorted(seeds), n=1)
-            raise top.fail(f"{TYPES_FILE} types seed {name!r}, but there is no {SEEDS_DIR}/{name}.csv", f"did you mean {close[0]!r}?" if close else f"seeds: {', '.join(sorted(seeds))}", str(name))
+            raise top.fail(f"{TYPES_FILE} types seed {name!r}, but there is no {SEEDS_DIR}/{name}.csv", suggest(str(name), sorted(seeds), what="seed"), str(name))
         seed = Node(top.data[name], top.line(str(name)), f"seed {name!r}")
         seed.check_keys(["columns"])
         columns = Node(seed.required("columns"), seed.line("columns"), f"the columns of seed {name!r}")
         types, lines = {}, {}
         for column, kind in columns.data.items():
             if not isinstance(kind, str) or kind not in LOAD_TYPES:
-                close = difflib.get_close_matches(str(kind), list(LOAD_TYPES), n=1)
-                hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(LOAD_TYPES)}"
-                raise columns.fail(f"unknown type {kind!r} for column {column!r} of seed {name!r}", hint, str(column))
+                raise columns.fail(f"unknown type {kind!r} for column {column!r} of seed {name!r}", suggest(str(kind), LOAD_TYPES, what="type"), str(column))
             types[str(column).lower()] = kind
             lines[str(column).lower()] = columns.line(str(column))
         declared[str(name)] = (types, lines)

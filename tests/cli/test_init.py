@@ -31,8 +31,11 @@ def test_init_scaffolds_a_project_that_compiles_lists_and_says_what_to_edit(tmp_
     assert "type: duckdb" in profiles and "#   type: snowflake" in profiles and "path: my_shop.duckdb" in profiles
     assert "logs/" in (root / ".gitignore").read_text(encoding="utf-8")
 
-    models = YAML(typ="safe").load((root / "models" / "segments" / "first_segment.yml").read_text(encoding="utf-8").replace("{{ var('lookback_days') }}", "30"))
-    (test,) = models["unit_tests"]  # SPEC 6's unit test shape
+    # the unit test is commented out until `segsql test` exists (the loader rejects `unit_tests:`
+    # today); uncommented, it is SPEC 6's shape
+    text = (root / "models" / "segments" / "first_segment.yml").read_text(encoding="utf-8")
+    block = text[text.index("# unit_tests:"):].splitlines()
+    (test,) = YAML(typ="safe").load("\n".join(line.removeprefix("# ") for line in block))["unit_tests"]
     assert set(test) == {"name", "segment", "as_of", "given", "expect"} and test["segment"] == "recent_buyers"
     assert set(test["given"]) <= {"users", "events", "purchases"} and set(test["expect"]) <= {"members", "not_members", "size"}
 
