@@ -96,16 +96,16 @@ segments:
     #     - {event: app_open, within: {last_days: 7}}
     #     - not: {purchase: any, within: {last_days: 30}}
 
-# A unit test (SPEC 6): `segsql test` will run it on an in-memory DuckDB whatever the target.
-# `segsql test` is not built yet and segsql rejects `unit_tests:` until it is; uncomment it then.
-# unit_tests:
-#   - name: a_purchase_last_week_makes_a_recent_buyer
-#     segment: recent_buyers
-#     as_of: "2026-06-01T12:00:00Z"
-#     given:
-#       users: [{external_id: u1, country: KR}, {external_id: u2, country: US}]
-#       purchases: [{external_id: u1, purchased_at: "2026-05-28T10:00:00Z", product_id: p1, price: 20.0}]
-#     expect: {members: [u1], not_members: [u2]}
+# A unit test (SPEC 6): `segsql test` runs it on an in-memory DuckDB whatever the target,
+# from the rows under `given:` (no warehouse needed; add one per rule you care about).
+unit_tests:
+  - name: a_purchase_last_week_makes_a_recent_buyer
+    segment: recent_buyers
+    as_of: "2026-06-01T12:00:00Z"
+    given:
+      users: [{external_id: u1, country: KR}, {external_id: u2, country: US}]
+      purchases: [{external_id: u1, purchased_at: "2026-05-28T10:00:00Z", product_id: p1, price: 20.0}]
+    expect: {members: [u1], not_members: [u2]}
 """,
     ".gitignore": "target/\nlogs/\n*.duckdb\n*.duckdb.wal\n",
 }

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import duckdb
-from ruamel.yaml import YAML
 
+from segsql.run.session import Options, open_session
 from tests.conftest import run_cli
 
 AS_OF = "2026-06-01T12:00:00Z"
@@ -31,13 +31,11 @@ def test_init_scaffolds_a_project_that_compiles_lists_and_says_what_to_edit(tmp_
     assert "type: duckdb" in profiles and "#   type: snowflake" in profiles and "path: my_shop.duckdb" in profiles
     assert "logs/" in (root / ".gitignore").read_text(encoding="utf-8")
 
-    # the unit test is commented out until `segsql test` exists (the loader rejects `unit_tests:`
-    # today); uncommented, it is SPEC 6's shape
-    text = (root / "models" / "segments" / "first_segment.yml").read_text(encoding="utf-8")
-    block = text[text.index("# unit_tests:"):].splitlines()
-    (test,) = YAML(typ="safe").load("\n".join(line.removeprefix("# ") for line in block))["unit_tests"]
-    assert set(test) == {"name", "segment", "as_of", "given", "expect"} and test["segment"] == "recent_buyers"
-    assert set(test["given"]) <= {"users", "events", "purchases"} and set(test["expect"]) <= {"members", "not_members", "size"}
+    # the scaffold's unit test is SPEC 6's shape, and `segsql test` passes it as scaffolded
+    tests = open_session(Options(root), need_target=False).definitions.unit_tests
+    assert [(t.name, t.model) for t in tests.values()] == [("a_purchase_last_week_makes_a_recent_buyer", "recent_buyers")]
+    tested = run_cli("--project-dir", str(root), "test")
+    assert tested.code == 0 and "a_purchase_last_week_makes_a_recent_buyer" in tested.output, tested.output
 
 
 def test_the_scaffold_runs_on_the_users_own_csv_files(tmp_path: Path) -> None:
