@@ -84,8 +84,9 @@ def timed_adapter(db: str) -> Any:
     from segsql.engines.duckdb import DuckDBAdapter
 
     class TimedAdapter(DuckDBAdapter):
-        timings: Counter
-        counts: Counter
+        # class-level, so the statements the adapter's own __init__ sends are timed too
+        timings: Counter = Counter()
+        counts: Counter = Counter()
 
         def _timed(self, kind: str, call, *args):
             tick = time.perf_counter()
@@ -104,9 +105,7 @@ def timed_adapter(db: str) -> Any:
         def _describe(self, sql: str):
             return self._timed("column types (SELECT * ... LIMIT 0 per source table)", super()._describe, sql)
 
-    adapter = TimedAdapter(db, "main")
-    adapter.timings, adapter.counts = Counter(), Counter()
-    return adapter
+    return TimedAdapter(db, "main")
 
 
 def work_segsql(args: argparse.Namespace) -> dict:
