@@ -488,9 +488,10 @@ cli.add_command(build)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one invocation, recorded in the project's logs/segsql.log."""
+    from segsql.cli.argv import hoist_global_options
     from segsql.cli.logfile import invocation_log, log_exit
 
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_global_options(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     with invocation_log(args) as log:
         try:

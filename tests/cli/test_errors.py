@@ -183,6 +183,10 @@ def test_user_mistake_is_one_clear_error(tmp_path: Path, files: dict[str, str], 
         (["run", "--select", "tga:vip"], "did you mean 'tag:'?"),
         (["run", "--select", "state:modifed"], "did you mean 'state:modified'?"),
         (["--target", "dve"], "target 'dve' not found in profile 'segsql' — did you mean 'dev'?"),
+        # a global option after the command, as dbt users type it, is still the global option
+        (["ls", "--target", "dve"], "target 'dve' not found in profile 'segsql' — did you mean 'dev'?"),
+        (["compile", "-t", "dve"], "target 'dve' not found"),
+        (["run", "--vars={not json"], "--vars is not valid JSON"),
     ],
 )
 def test_bad_command_line_is_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
