@@ -426,12 +426,42 @@ def _near_leaf(node: Mapping, ctx: _Context) -> set[str]:
 
 
 def _attribute_leaf(node: Mapping, ctx: _Context) -> set[str]:
+    trait = _trait_of(node, ctx)
+    if trait is not None:  # SPEC 8.3: `<trait>.<name>`, read from the trait table's row of the user
+        _, declaration = trait
+        rows = rows_by_id(declaration["table"], declaration.get("id", "external_id"), ctx.tables)
+        holds = _attribute_predicate({**node, "attribute": node["attribute"].partition(".")[2]}, declaration.get("attributes", {}), ctx)
+        return {external_id for external_id in ctx.universe if holds(rows.get(external_id))}
     holds = _attribute_predicate(node, ctx.sources["users"].get("attributes", {}), ctx)
     return {
         external_id
         for external_id in ctx.universe
         if holds(ctx.users_by_id.get(external_id))
     }
+
+
+def _trait_of(node: Mapping, ctx: _Context) -> tuple[str, dict] | None:
+    """(name, declaration) of the trait table `attribute: <trait>.<name>` reads, else None."""
+    name = node.get("attribute")
+    head, _, rest = name.partition(".") if isinstance(name, str) else ("", "", "")
+    traits = ctx.sources.get("traits") or {}
+    users_attributes = (ctx.sources.get("users") or {}).get("attributes", {})
+    if rest and head in traits and head not in users_attributes:
+        return head, traits[head]
+    return None
+
+
+def rows_by_id(table: str, id_column: str, tables: dict[str, list[dict]]) -> dict[str, dict]:
+    """A per-user table keyed by id text; a duplicated id is an error (`run` fails on it)."""
+    result: dict[str, dict] = {}
+    for row in tables.get(table, []):
+        external_id = id_text(row.get(id_column))
+        if external_id is None:
+            continue
+        if external_id in result:
+            raise ValueError(f"duplicated id {external_id!r} in table {table}")
+        result[external_id] = row
+    return result
 
 
 def _attribute_predicate(

@@ -26,10 +26,16 @@ from segsql.definitions.filters import (
     RfmFilter,
     SegmentRef,
     SequenceFilter,
+    TraitFilter,
 )
 from segsql.definitions.sources import Sources
 
 ID_COLUMN = "external_user_id"
+
+
+def trait_row(trait: str) -> str:
+    """The alias a trait table is joined under (SPEC 8.3)."""
+    return f"__trait_{trait}"
 
 
 def _snake(name: str) -> str:
@@ -74,6 +80,11 @@ class FilterCompiler:
     def compile_attribute_filter(self, node: AttributeFilter) -> exp.Expr:
         table = self.sources.users.table if self.sources.users else None
         return self.conditions.condition(self.conditions.value(node.value, self.users_row, table), node.condition)
+
+    def compile_trait_filter(self, node: TraitFilter) -> exp.Expr:
+        """An attribute of a trait table, LEFT JOINed by id: no row means missing."""
+        table = self.sources.traits[node.trait].table
+        return self.conditions.condition(self.conditions.value(node.value, trait_row(node.trait), table), node.condition)
 
     def compile_segment_ref(self, node: SegmentRef) -> exp.Expr:
         return self.segment_flag(node.segment)

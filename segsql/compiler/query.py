@@ -18,7 +18,7 @@ from segsql.compiler.behaviour import BehaviourCompiler
 from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.conditions import ConditionCompiler
 from segsql.compiler.dialects import DialectRules, lit
-from segsql.compiler.filters import ID_COLUMN, FilterCompiler
+from segsql.compiler.filters import ID_COLUMN, FilterCompiler, trait_row
 from segsql.compiler.registry import rules_for
 from segsql.compiler.source_tables import source_table
 from segsql.compiler.sql_segments import parse_sql_segment, replace_refs
@@ -183,6 +183,15 @@ class _Renderer:
         for alias in joined:
             on = exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=exp.column(ID_COLUMN, table=ID_ROW))
             select = select.join(exp.to_table(alias), on=on, join_type="left")
+        return self._join_traits(select, exp.column(ID_COLUMN, table=ID_ROW))
+
+    def _join_traits(self, select: exp.Select, user_id: exp.Expr) -> exp.Select:
+        """LEFT JOIN each trait table the plan reads, once, by its id as text (SPEC 8.3)."""
+        for name in self.plan.traits:
+            trait = self.defs.sources.traits[name]
+            alias = trait_row(name)
+            on = exp.EQ(this=self.rules.to_text(exp.column(trait.id, table=alias)), expression=user_id.copy())
+            select = select.join(exp.alias_(source_table(trait.table, self.dialect), alias, table=True), on=on, join_type="left")
         return select
 
     def _joined_rows(self, names: Iterable[str]) -> tuple[exp.Select, exp.Expr]:
@@ -217,7 +226,7 @@ class _Renderer:
         user_id = _first(ids)
         for alias in self._per_user_joins(names):
             select = select.join(exp.to_table(alias), on=exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=user_id.copy()), join_type="left")
-        return select, user_id
+        return self._join_traits(select, user_id), user_id
 
     def _register_sql_cte(self, name: str) -> None:
         """A SQL segment as a CTE of distinct ids; CTEs cannot see the outer row, so no accidental correlation."""

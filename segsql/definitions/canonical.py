@@ -42,7 +42,7 @@ def environment(body: Any, is_sql: bool, sources: Any, timezone: str, bucket_sal
     """What a filter segment's members depend on beyond its own YAML.
 
     The universe is every id of the users, events and purchases sources, so their tables and
-    key columns always count; catalogs count when a condition joins them, the time zone
+    key columns always count; catalogs and trait tables count when a filter joins them, the time zone
     decides calendar days, the salt decides buckets. A SQL segment names its own tables.
     """
     if is_sql:
@@ -65,4 +65,8 @@ def environment(body: Any, is_sql: bool, sources: Any, timezone: str, bucket_sal
         catalog = sources.catalogs.get(name)
         if catalog is not None:
             out[f"catalog:{name}"] = {"table": catalog.table, "key": catalog.key}
+    for name in sorted(values_of(body, "trait") if "TraitFilter" in used else set()):
+        trait = sources.traits.get(name)
+        if trait is not None:
+            out[f"trait:{name}"] = {"table": trait.table, "id": trait.id}
     return out

@@ -65,6 +65,14 @@ class AttributeFilter:
 
 
 @dataclass(frozen=True)
+class TraitFilter(AttributeFilter):
+    """`attribute: <trait>.<name>`: an attribute of a trait table (SPEC 8.3), joined by id;
+    a user without a row there has it missing."""
+
+    trait: str = ""
+
+
+@dataclass(frozen=True)
 class SegmentRef:
     segment: str
     location: Location = field(compare=False, repr=False)

@@ -16,6 +16,7 @@ from segsql.definitions.sources import (
     EventsSource,
     PurchasesSource,
     Sources,
+    TraitSource,
     UsersSource,
 )
 from segsql.errors import ProjectError
@@ -28,8 +29,9 @@ MAX_TABLE_NAME = 63
 
 def _source_tables(sources: Sources) -> dict[str, str]:
     """Unqualified, lower-cased source table names, each with what declares it."""
-    named: list[tuple[str, UsersSource | EventsSource | PurchasesSource | CatalogSource | None]] = [("users", sources.users), ("events", sources.events), ("purchases", sources.purchases)]
+    named: list[tuple[str, UsersSource | EventsSource | PurchasesSource | CatalogSource | TraitSource | None]] = [("users", sources.users), ("events", sources.events), ("purchases", sources.purchases)]
     named += [(f"catalog {name}", cat) for name, cat in sources.catalogs.items()]
+    named += [(f"trait {name}", trait) for name, trait in sources.traits.items()]
     return {src.table.split(".")[-1].strip('"').lower(): what for what, src in named if src is not None}
 
 

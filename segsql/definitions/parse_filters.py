@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from segsql.definitions.feasible import require_possible
@@ -16,6 +16,7 @@ from segsql.definitions.filters import (
     Not,
     RandomBucket,
     SegmentRef,
+    TraitFilter,
     ValueRef,
 )
 from segsql.definitions.operators import (
@@ -85,8 +86,9 @@ def parse_conditions(node: Node, kind: str, ctx: FilterContext, subject: str, ex
     )
 
 
-def _attribute_ref(node: Node, attributes: dict[str, Column], owner: str) -> ValueRef:
-    """Resolve `attribute: name` (or a dotted path into an object attribute) of `owner`."""
+def _attribute_ref(node: Node, attributes: dict[str, Column], owner: str, also: tuple[str, ...] = ()) -> ValueRef:
+    """Resolve `attribute: name` (or a dotted path into an object attribute) of `owner`;
+    `also` are more names a typo may have meant (the trait tables' `<trait>.<name>`)."""
     name = node.string("attribute", required=True) or ""
     if name in attributes:
         if node.has("type"):
@@ -102,15 +104,41 @@ def _attribute_ref(node: Node, attributes: dict[str, Column], owner: str) -> Val
             raise node.fail(f"unknown type {kind!r} for path {name!r}", suggest(kind, OPERATORS), "type")
         return ValueRef(name, attributes[head].column, kind, tuple(rest.split(".")))
     where = "users.attributes" if owner == "users" else f"the attributes of {owner}"
-    close = closest(name, attributes)
-    hint = f"did you mean {close!r}? (or declare {name!r} under {where} in models/sources.yml)" if close else f"declare it under {where} in models/sources.yml ({suggest(name, sorted(attributes), what='attribute')})"
+    known = [*attributes, *also]
+    close = closest(name, known)
+    hint = f"did you mean {close!r}? (or declare {name!r} under {where} in models/sources.yml)" if close else f"declare it under {where} in models/sources.yml ({suggest(name, sorted(known), what='attribute')})"
     raise node.fail(f"unknown attribute {name!r}", hint, "attribute")
 
 
-def _attribute_filter(node: Node, attributes: dict[str, Column], owner: str, ctx: FilterContext) -> AttributeFilter:
-    ref = _attribute_ref(node, attributes, owner)
+def _attribute_filter(node: Node, attributes: dict[str, Column], owner: str, ctx: FilterContext, also: tuple[str, ...] = ()) -> AttributeFilter:
+    ref = _attribute_ref(node, attributes, owner, also)
     node.what = f"attribute filter on {ref.name!r}"
     return AttributeFilter(ref, parse_condition(node, ref.type, ctx, f"attribute {ref.name!r}", ("attribute", "type")), node.loc)
+
+
+def _trait_names(ctx: FilterContext) -> tuple[str, ...]:
+    return tuple(f"{t}.{a}" for t, trait in ctx.sources.traits.items() for a in trait.attributes)
+
+
+def _user_attribute_filter(node: Node, ctx: FilterContext) -> AttributeFilter:
+    """`attribute:` of a segment filter: a users attribute, or `<trait>.<name>` of a trait table."""
+    name = node.string("attribute", required=True) or ""
+    head, _, rest = name.partition(".")
+    users = ctx.sources.users
+    if rest and head in ctx.sources.traits and (users is None or head not in users.attributes):
+        trait = ctx.sources.traits[head]
+        if rest.partition(".")[0] not in trait.attributes:
+            known = [f"{head}.{a}" for a in trait.attributes]
+            raise node.fail(f"unknown attribute {name!r}: trait table {head!r} has no attribute {rest.partition('.')[0]!r}", f"{suggest(name, known)} (or declare it under traits.{head}.attributes in models/sources.yml)", "attribute")
+        inner = Node({**node.data, "attribute": rest}, node.line("attribute"), node.what)
+        ref = replace(_attribute_ref(inner, trait.attributes, f"trait table {head!r} (traits.{head})"), name=name)
+        node.what = f"attribute filter on {name!r}"
+        return TraitFilter(ref, parse_condition(node, ref.type, ctx, f"attribute {name!r}", ("attribute", "type")), node.loc, trait=head)
+    if users is None:
+        if ctx.sources.traits:
+            raise node.fail(f"unknown attribute {name!r}: there is no users source", suggest(name, _trait_names(ctx), what="trait attribute"), "attribute")
+        raise node.fail("attribute filters need a users source", "declare `users:` in models/sources.yml", "attribute")
+    return _attribute_filter(node, users.attributes, "users", ctx, _trait_names(ctx))
 
 
 def parse_attribute_filters(node: Node, key: str, attributes: dict[str, Column], ctx: FilterContext, owner: str) -> tuple[AttributeFilter, ...]:
@@ -151,9 +179,7 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
     if kind in PLANNED_KINDS:
         raise node.fail(f"`{kind}` filters are not available in this version of segsql", "use attribute, segment, behaviour or other filters", kind)
     if kind == "attribute":
-        if ctx.sources.users is None:
-            raise node.fail("attribute filters need a users source", "declare `users:` in models/sources.yml", "attribute")
-        return _attribute_filter(node, ctx.sources.users.attributes, "users", ctx)
+        return _user_attribute_filter(node, ctx)
     if kind == "segment":
         node.check_keys(["segment"])
         return SegmentRef(node.string("segment", required=True) or "", node.loc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from segsql.definitions.reader import Node
+from segsql.definitions.reader import NAME_RE, Node
 from segsql.errors import Location, ProjectError
 from segsql.project.file_tables import FILE_SUFFIXES, UNSAFE, file_suffix, is_file_table
 from segsql.util.suggest import suggest
@@ -79,11 +79,30 @@ class CatalogSource:
 
 
 @dataclass(frozen=True)
+class TraitSource:
+    """A per-user table beside users (scores, a CRM export), SPEC 8.3: its attributes are
+    filtered as `<name>.<attribute>`; with `max_age_hours`, a run whose as_of is more than
+    that after the newest `updated_at` fails the segments that read it (a guard)."""
+
+    name: str
+    table: str
+    id: str
+    attributes: dict[str, Column]
+    updated_at: Column | None = None
+    max_age_hours: float | None = None
+    location: Location | None = field(default=None, compare=False, repr=False)
+    columns: tuple[NamedColumn, ...] = ()
+    #: where `max_age:` was written, for the guard's message
+    max_age_location: Location | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Sources:
     users: UsersSource | None = None
     events: EventsSource | None = None
     purchases: PurchasesSource | None = None
     catalogs: dict[str, CatalogSource] = field(default_factory=dict)
+    traits: dict[str, TraitSource] = field(default_factory=dict)
 
 
 def _column(node: Node, key: str, default_type: str | None) -> Column:
@@ -148,12 +167,53 @@ def _named(node: Node, roles: dict[str, str | None], attributes: dict[str, Colum
     return tuple(named)
 
 
+def _max_age(node: Node) -> float | None:
+    """`max_age: {hours: N}` (N > 0); it needs `updated_at`, the column it is measured on."""
+    if not node.has("max_age"):
+        return None
+    if not node.has("updated_at"):
+        raise node.fail("`max_age` needs `updated_at`, the column holding when each row was computed", "add `updated_at: <time column>` or drop max_age", "max_age")
+    age = node.child("max_age", "max_age")
+    age.check_keys(["hours"])
+    hours = age.number("hours", required=True)
+    if hours is None or hours <= 0:
+        raise age.fail(f"`hours` must be above 0, got {hours!r}", "write max_age: {hours: 24}", "hours")
+    return float(hours)
+
+
+def _traits(root: Node, users: UsersSource | None) -> dict[str, TraitSource]:
+    """`traits:` — name → {table, id, attributes, updated_at, max_age} (SPEC 8.3)."""
+    if not root.has("traits"):
+        return {}
+    tn = root.child("traits", "traits")
+    traits: dict[str, TraitSource] = {}
+    for raw_name in tn.data:
+        name = str(raw_name)
+        if not NAME_RE.match(name):
+            raise tn.fail(f"bad trait table name {name!r}", "use lower-case letters, digits and _ (filters read it as <name>.<attribute>)", name)
+        if users is not None and name in users.attributes:
+            raise tn.fail(f"trait table {name!r} has the name of a users attribute", f"rename it: `attribute: {name}.x` would be ambiguous", name)
+        n = tn.child(name, f"trait table {name!r}")
+        n.check_keys(["table", "id", "attributes", "updated_at", "max_age"])
+        ident = n.string("id", "external_id") or "external_id"
+        attributes = _attributes(n, "attributes")
+        if not attributes:
+            raise n.fail(f"trait table {name!r} declares no attributes", "add attributes: {score: number}", "attributes" if n.has("attributes") else None)
+        updated_at = _column(n, "updated_at", "time") if n.has("updated_at") else None
+        if updated_at is not None and updated_at.type != "time":
+            raise n.fail("`updated_at` must be a time column", "drop `type:` or write `type: time`", "updated_at")
+        max_age = _max_age(n)
+        roles = {"id": ident, "updated_at": updated_at.column if updated_at else None}
+        traits[name] = TraitSource(name, _table(n), ident, attributes, updated_at, max_age, n.loc, _named(n, roles, attributes), n.line("max_age") if max_age else None)
+    return traits
+
+
 def parse_sources(data: Any, loc: Location) -> Sources:
     """Validate sources.yml into typed sources (absent file: no sources)."""
     if data is None:
         return Sources()
     root = Node(data, loc, "sources.yml")
-    root.check_keys(["users", "events", "purchases", "catalogs"])
+    root.check_keys(["users", "events", "purchases", "catalogs", "traits"])
     users = events = purchases = None
     if root.has("users"):
         n = root.child("users", "the users source")
@@ -193,4 +253,4 @@ def parse_sources(data: Any, loc: Location) -> Sources:
             catalogs[str(cat_name)] = CatalogSource(str(cat_name), _table(n), key, attributes, n.loc, _named(n, {"key": key}, attributes))
     if users is None and events is None and purchases is None:
         raise ProjectError("sources.yml declares no users, events or purchases source", loc, "declare at least `users:`")
-    return Sources(users, events, purchases, catalogs)
+    return Sources(users, events, purchases, catalogs, _traits(root, users))

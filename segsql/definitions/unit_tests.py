@@ -133,12 +133,11 @@ def _columns(sources: Sources, key: str, name: str | None, node: Node) -> tuple[
     if key == "catalogs" and name in sources.catalogs:
         c = sources.catalogs[name]
         return c.table, {c.key: Column(c.key, "string"), **{a.column: a for a in c.attributes.values()}}, {n: a.column for n, a in c.attributes.items()}, False
-    traits = getattr(sources, "traits", None) or {}
-    if key == "traits" and name in traits:
-        t = traits[name]
+    if key == "traits" and name in sources.traits:
+        t = sources.traits[name]
         cols = {t.id: Column(t.id, "string"), **{a.column: a for a in t.attributes.values()}}
-        if getattr(t, "updated_at", None):
-            cols[t.updated_at] = Column(t.updated_at, "time")
+        if t.updated_at is not None:
+            cols[t.updated_at.column] = t.updated_at
         return t.table, cols, {n: a.column for n, a in t.attributes.items()}, False
     what = f"{key} {name!r}" if name else f"a {key} source"
     raise node.fail(f"rows are given for {what}, which models/sources.yml does not declare", "declare it in models/sources.yml or drop these rows", name or key)
@@ -187,7 +186,7 @@ def _declared(sources: Sources) -> list[tuple[str, str | None]]:
     """Every table of sources.yml, as (given key, name): each gets a table in a test, empty unless given."""
     out: list[tuple[str, str | None]] = [(k, None) for k in ("users", "events", "purchases") if getattr(sources, k) is not None]
     out += [("catalogs", name) for name in sources.catalogs]
-    out += [("traits", name) for name in getattr(sources, "traits", None) or {}]
+    out += [("traits", name) for name in sources.traits]
     return out
 
 

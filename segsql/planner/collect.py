@@ -19,6 +19,7 @@ from segsql.definitions.filters import (
     RfmFilter,
     SegmentRef,
     SequenceFilter,
+    TraitFilter,
 )
 from segsql.definitions.project import Definitions
 from segsql.definitions.segments import Segment
@@ -74,6 +75,8 @@ class _Collector:
         self.as_of = as_of
         self.asks: list[Ask] = []
         self.pass_leaves: list[tuple[SequenceFilter | RfmFilter, str]] = []
+        #: trait tables in the order first read (one join each)
+        self.traits: dict[str, None] = {}
 
     def segment(self, name: str) -> None:
         seg = self.defs.segments[name]
@@ -88,6 +91,8 @@ class _Collector:
             self.filter(node.child, model)
         elif isinstance(node, SegmentRef):
             self.segment(node.segment)
+        elif isinstance(node, TraitFilter):
+            self.traits[node.trait] = None
         elif isinstance(node, BehaviourFilter):
             start, _ = bounds(node.window, self.as_of, self.defs.config.timezone)
             for index, measure in enumerate(node.measures):
@@ -116,4 +121,5 @@ def collect(defs: Definitions, names: list[str], as_of: dt.datetime, form: Form)
         asks=tuple(collector.asks),
         sql_joins=joins,
         pass_leaves=tuple(collector.pass_leaves),
+        traits=tuple(collector.traits),
     )

@@ -138,6 +138,8 @@ class Plan:
     universe: Universe = "union"
     #: SQL segments joined by id as membership flags (selected ones and those reached by `segment:`)
     sql_joins: tuple[str, ...] = ()
+    #: trait tables (SPEC 8.3) the models read, each LEFT JOINed once by id
+    traits: tuple[str, ...] = ()
     #: the sequence and RFM leaves (with their model) met while collecting, before `share_passes` keys them
     pass_leaves: tuple[tuple[SequenceFilter | RfmFilter, str], ...] = field(default=(), repr=False)
 
@@ -186,6 +188,8 @@ class Plan:
                 lines.append(f"pass {p.alias}: RFM scores over purchases in {describe_window(p.window)}  — used by {', '.join(p.used_by)}")
         if self.sql_joins:
             lines.append(f"join SQL segments: {', '.join(self.sql_joins)}")
+        if self.traits:
+            lines.append(f"join trait tables: {', '.join(self.traits)}")
         universe = "users FULL JOIN each scan FULL JOIN the ids the scans skip" if self.universe == "full_join" else "UNION of the ids of every source"
         lines.append(f"universe: {universe}")
         return lines

@@ -21,8 +21,6 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler.registry import rules_for
-from segsql.compiler.source_tables import source_table
 from segsql.definitions.dag import dependents
 from segsql.engines import Adapter
 from segsql.errors import EngineError, RunFailure
@@ -33,6 +31,7 @@ from segsql.run.state import RUNS, ensure_state_tables
 from segsql.run.strategies import STRATEGIES
 from segsql.run.strategies.base import ModelResult, Progress, RunContext, Strategy
 from segsql.run.strategies.segments import insert_values
+from segsql.run.traits import check_traits_unique, first_duplicate
 from segsql.util.words import plural
 
 
@@ -73,18 +72,9 @@ def check_users_unique(session: Session, adapter: Adapter) -> None:
     users = session.definitions.sources.users
     if users is None:
         return
-    ident = rules_for(adapter.dialect).to_text(exp.column(users.id))
-    query = (
-        exp.select(ident.as_("id"), exp.func("COUNT", exp.Star()).as_("n"))
-        .from_(source_table(users.table, adapter.dialect))
-        .group_by(ident.copy())
-        .having(exp.GT(this=exp.func("COUNT", exp.Star()), expression=exp.Literal.number(1)))
-        .order_by(exp.column("id"))
-        .limit(1)
-    )
-    rows = adapter.fetch(query)
-    if rows:
-        raise RunFailure(f"the users source {users.table} has {rows[0][1]} rows for id {rows[0][0]!r}; it must hold at most one row per id — nothing was written")
+    found = first_duplicate(adapter, users.table, users.id)
+    if found is not None:
+        raise RunFailure(f"the users source {users.table} has {found[1]} rows for id {found[0]!r}; it must hold at most one row per id — nothing was written")
 
 
 class Run:
@@ -142,6 +132,7 @@ class Run:
             self.result.plan = next((s.plan for s in self.strategies if s.plan is not None), None)
             ctx.types = source_types(self.defs.sources, ctx.adapter)
             check_users_unique(ctx.session, ctx.adapter)
+            check_traits_unique(self.defs.sources, ctx.adapter, dict.fromkeys(t for s in self.strategies if s.plan is not None for t in s.plan.traits))
             ctx.catalogue = ctx.adapter.schema_tables()
             if not ctx.dry_run:
                 ensure_state_tables(ctx.adapter, self.defs.config.cdi_table, ctx.catalogue)

@@ -21,6 +21,7 @@ from segsql.definitions.sources import (
     NamedColumn,
     PurchasesSource,
     Sources,
+    TraitSource,
     UsersSource,
 )
 from segsql.engines import Adapter, EngineError
@@ -32,12 +33,13 @@ from segsql.util.suggest import closest
 #: Real columns listed in the hint; a wide table lists the closest first and says how many more.
 LISTED = 12
 
-Source = UsersSource | EventsSource | PurchasesSource | CatalogSource
+Source = UsersSource | EventsSource | PurchasesSource | CatalogSource | TraitSource
 
 
 def _declared(sources: Sources) -> list[tuple[str, Source]]:
     named: list[tuple[str, Source | None]] = [("users", sources.users), ("events", sources.events), ("purchases", sources.purchases)]
     named += [(f"catalog {name}", cat) for name, cat in sources.catalogs.items()]
+    named += [(f"trait {name}", trait) for name, trait in sources.traits.items()]
     return [(what, src) for what, src in named if src is not None]
 
 

@@ -36,6 +36,17 @@ events:
   name: event_name
   time: occurred_at
   properties: properties
+traits:
+  churn:
+    table: ml.churn_scores
+    id: user_id
+    attributes: {score: number, band: string, scored_at: time, flags: array, at_risk: boolean}
+    updated_at: scored_at
+    max_age: {hours: 48}
+  crm:
+    table: crm.accounts
+    id: external_id
+    attributes: {plan: string}
 """
 
 # section folder -> {case name: segment YAML (the `where:` or `sql:` body)}
@@ -62,6 +73,12 @@ CASES: dict[str, dict[str, str]] = {
         "random_bucket": "where: {random_bucket: {lt: 1000}}\n",
         "near": "where: {near: {lat: 37.56, lon: 126.97, radius_km: 10}}\n",
         "segment_reference": "where:\n  all:\n    - segment: boolean_equals\n    - {attribute: country, equals: KR}\n",
+    },
+    "8_3_traits": {
+        # two traits of one table are one join; an unused trait table (crm) is not joined
+        "trait_operators": "where:\n  all:\n    - {attribute: churn.score, gte: 0.7}\n    - {attribute: churn.band, not_in: [low]}\n    - {attribute: churn.scored_at, less_than_days_ago: 2}\n    - {attribute: country, equals: KR}\n",
+        "trait_missing_and_two_tables": "where:\n  any:\n    - {attribute: churn.score, exists: false}\n    - {attribute: churn.at_risk, equals: true}\n    - {attribute: crm.plan, equals: pro, or_missing: true}\n",
+        "trait_with_events": "where:\n  all:\n    - {attribute: churn.flags, includes: discount}\n    - {event: app_open, within: {last_days: 7}}\n",
     },
     "2_sql_segments": {
         "sql_from_snowflake": "dialect: snowflake\nsql: |\n  select external_id from main.events\n  where iff(event_name = 'app_open', true, false)\n  qualify row_number() over (partition by external_id order by occurred_at desc) = 1\n",

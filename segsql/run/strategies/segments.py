@@ -21,6 +21,7 @@ from segsql.compiler import SegmentCompiler
 from segsql.compiler.dialects import lit
 from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
+from segsql.definitions.traits import segment_traits
 from segsql.errors import StatementFailure
 from segsql.planner import plan_models
 from segsql.run import cdi
@@ -34,6 +35,7 @@ from segsql.run.state import (
     ensure_membership_table,
 )
 from segsql.run.strategies.base import ModelResult, RunContext, Strategy
+from segsql.run.traits import stale_traits
 from segsql.util.words import plural
 
 #: changed users whose old CDI payloads are looked up per query (bounds a big run's memory)
@@ -95,6 +97,7 @@ class SegmentStrategy(Strategy):
         self.memberships = [m for m in self.memberships if m.counts is not None]
         for m in self.memberships:
             self._guard(m.segment.name)
+        self._fail_stale_traits()
 
     def _stage_queries(self) -> dict[str, exp.Table]:
         """One fused query for every segment; if the engine rejects it, one per segment to isolate the failure."""
@@ -167,6 +170,22 @@ class SegmentStrategy(Strategy):
             change = abs(res.size - previous) * 100 / previous
             if change > g.max_change_pct:
                 self._fail(name, f"guard max_change_pct: size changed {change:.1f}% ({previous} → {res.size}), limit {g.max_change_pct:g}%")
+
+    def _traits_read(self, name: str) -> set[str]:
+        """The trait tables whose values decide what this segment writes."""
+        return segment_traits(self.ctx.defs.segments, name)
+
+    def _fail_stale_traits(self) -> None:
+        """SPEC 8.3: a trait table older than its max_age fails the segments reading it (a guard)."""
+        assert self.plan is not None
+        ctx = self.ctx
+        if not any(ctx.defs.sources.traits[t].max_age_hours for t in self.plan.traits):
+            return
+        stale = stale_traits(ctx.defs.sources, ctx.adapter, self.plan.traits, ctx.as_of, ctx.types)
+        for m in self.memberships:
+            reasons = [stale[t] for t in sorted(self._traits_read(m.segment.name)) if t in stale]
+            if reasons and self.results[m.segment.name].status == "success":
+                self._fail(m.segment.name, "; ".join(reasons))
 
     # -- prepare ---------------------------------------------------------------------------------
     def _passing(self) -> list[Membership]:

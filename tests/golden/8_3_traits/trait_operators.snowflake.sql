@@ -1,0 +1,32 @@
+WITH __universe AS (
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS VARCHAR) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS VARCHAR) <> ''
+    AND CAST(CONVERT_TIMEZONE('UTC', occurred_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ)
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS VARCHAR) = v.external_user_id
+LEFT JOIN ml.churn_scores AS __trait_churn
+  ON CAST(__trait_churn.user_id AS VARCHAR) = v.external_user_id
+WHERE
+  COALESCE(CAST(__trait_churn.score AS DOUBLE) >= 0.7, FALSE)
+  AND NOT (
+    COALESCE(CAST(__trait_churn.band AS VARCHAR) IN ('low'), FALSE)
+  )
+  AND COALESCE(
+    CAST(CONVERT_TIMEZONE('UTC', __trait_churn.scored_at) AS TIMESTAMPNTZ) > CAST('2026-11-20 12:00:00.000000' AS TIMESTAMPNTZ)
+    AND CAST(CONVERT_TIMEZONE('UTC', __trait_churn.scored_at) AS TIMESTAMPNTZ) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMPNTZ),
+    FALSE
+  )
+  AND COALESCE(CAST(u.country AS VARCHAR) = 'KR', FALSE)

@@ -1,0 +1,70 @@
+WITH __scan_events AS (
+  SELECT
+    CAST(e.external_id AS TEXT) AS external_user_id,
+    MAX(CASE WHEN CAST(e.event_name AS TEXT) IN ('app_open') THEN e.__utc_time END) AS m0
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS TEXT) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND CAST(e.event_name AS TEXT) IN ('app_open')
+    AND e.__utc_time >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP)
+  GROUP BY
+    CAST(e.external_id AS TEXT)
+), __universe AS (
+  SELECT
+    CAST(external_id AS TEXT) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS TEXT) <> ''
+  UNION
+  SELECT
+    external_user_id
+  FROM __scan_events
+  UNION
+  SELECT
+    CAST(e.external_id AS TEXT) AS external_user_id
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMPTZ) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS TEXT) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND NOT COALESCE(
+      CAST(e.event_name AS TEXT) IN ('app_open')
+      AND e.__utc_time >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP),
+      FALSE
+    )
+)
+SELECT
+  v.external_user_id
+FROM __universe AS v
+LEFT JOIN main.users AS u
+  ON CAST(u.external_id AS TEXT) = v.external_user_id
+LEFT JOIN __scan_events
+  ON __scan_events.external_user_id = v.external_user_id
+LEFT JOIN ml.churn_scores AS __trait_churn
+  ON CAST(__trait_churn.user_id AS TEXT) = v.external_user_id
+WHERE
+  COALESCE(
+    LIST_CONTAINS(
+      CAST(CASE
+        WHEN JSON_TYPE(CAST(__trait_churn.flags AS JSON)) = 'ARRAY'
+        THEN CAST(__trait_churn.flags AS JSON)
+      END AS TEXT[]),
+      'discount'
+    ),
+    FALSE
+  )
+  AND COALESCE(__scan_events.m0 >= CAST('2026-11-14 15:00:00.000000' AS TIMESTAMP), FALSE)
