@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from datagen import AS_OF, existing_sizes, generate
 from segments import SEGMENTS, floor_sql, per_segment_sql, universe_sql, write_project
@@ -85,8 +85,8 @@ def timed_adapter(db: str) -> Any:
 
     class TimedAdapter(DuckDBAdapter):
         # class-level, so the statements the adapter's own __init__ sends are timed too
-        timings: Counter = Counter()
-        counts: Counter = Counter()
+        timings: ClassVar[Counter] = Counter()
+        counts: ClassVar[Counter] = Counter()
 
         def _timed(self, kind: str, call, *args):
             tick = time.perf_counter()
