@@ -38,6 +38,11 @@ def flag_name(segment: str) -> str:
     return f"{FLAG_PREFIX}{segment}"
 
 
+def consent_name(channel: str) -> str:
+    """The stage column holding whether a member satisfies a channel's consent (SPEC 8.4)."""
+    return f"__consent_{channel}"
+
+
 def _first(ids: list[exp.Expr]) -> exp.Expr:
     """The first non-NULL of the ids joined so far (a FULL JOIN leaves the others NULL)."""
     return ids[0].copy() if len(ids) == 1 else exp.func("COALESCE", *(i.copy() for i in ids))
@@ -165,6 +170,11 @@ class _Renderer:
         compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour)
         return compiler.compile(seg.where)
 
+    def consent(self, channel: str) -> exp.Expr:
+        """The two-valued consent of channel `channel` on the current row."""
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour)
+        return compiler.compile(self.defs.channels[channel].where)
+
     def _flag(self, name: str) -> exp.Expr:
         return exp.paren(self.predicate(name))
 
@@ -269,6 +279,7 @@ class _Renderer:
 
     def _flags(self, names: list[str]) -> exp.Select:
         predicates = [exp.alias_(self.predicate(name), flag_name(name)) for name in names]
+        predicates += [exp.alias_(self.consent(channel), consent_name(channel)) for channel in self.plan.channels]
         if self.plan.universe == "full_join":
             rows, user_id = self._joined_rows(names)
             predicates = [p.transform(lambda node: user_id.copy() if _is_universe_id(node) else node, copy=False) for p in predicates]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from segsql.definitions.canonical import environment
+from segsql.definitions.consent import Channel, check_channels, parse_channels
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
 from segsql.definitions.meaning import meaning
@@ -36,6 +37,8 @@ class Definitions:
     segments: dict[str, Segment]
     unit_tests: dict[str, UnitTest] = field(default_factory=dict)
     funnels: dict[str, Funnel] = field(default_factory=dict)
+    #: SPEC 8.4: consent channels of segsql_project.yml
+    channels: dict[str, Channel] = field(default_factory=dict)
 
     @property
     def models(self) -> Mapping[str, Model]:
@@ -104,7 +107,9 @@ def build_definitions(project: LoadedProject) -> Definitions:
         if funnel.name in segments:
             raise ProjectError(f"funnel {funnel.name!r} has the name of a segment", funnel.location, f"rename one of them (the segment is at {segments[funnel.name].location})")
     check_funnel_tables(funnels, segments, project.config, sources)
-    return Definitions(project.config, sources, segments, unit_tests, funnels)
+    channels = parse_channels(project.config, ctx)
+    check_channels(segments, channels)
+    return Definitions(project.config, sources, segments, unit_tests, funnels, channels=channels)
 
 
 def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:

@@ -19,7 +19,7 @@ from segsql.util.suggest import suggest
 MATERIALIZATIONS = ("table", "ephemeral")
 SEGMENT_KEYS = (
     "name", "description", "tags", "materialized", "cdi", "cdi_attribute", "guards",
-    "where", "sql", "dialect", "split", "meta",
+    "where", "sql", "dialect", "split", "meta", "channels",
 )
 _REF_RE = re.compile(re.escape(REF_PREFIX) + r"([A-Za-z0-9_]+)")
 _QUOTED = re.compile(r'"([^"\n]{1,128})"|\'([^\'\n]{1,128})\'')  # what an engine error quotes
@@ -78,6 +78,9 @@ class Segment:
     where: Filter | None = None
     sql: SqlBody | None = None
     split: Split | None = None
+    #: SPEC 8.4: the consent channels CDI requires of a member (membership itself keeps everyone)
+    channels: tuple[str, ...] = ()
+    channels_location: Location | None = field(default=None, compare=False, repr=False)
     #: what membership reads outside the definition (source tables, time zone, salt), canonical
     environment: Any = field(default=None, compare=False, repr=False)
     #: the entry as rendered from YAML (plain data): enough to rebuild it from a manifest
@@ -221,5 +224,7 @@ def parse_segment(data: Any, loc: Location, ctx: FilterContext, sql_files: dict[
         where=where,
         sql=sql,
         split=split,
+        channels=tuple(dict.fromkeys(node.string_list("channels"))),
+        channels_location=node.line("channels") if node.has("channels") else None,
         yaml=plain(data),
     )

@@ -54,7 +54,17 @@ USERS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("last_lat", "DOUBLE"),
     ("last_lon", "DOUBLE"),
     ("membership_expires_at", "TIMESTAMP"),
+    ("email_opt_in", "BOOLEAN"),
 )
+#: a churn model's nightly scores (SPEC 8.3 trait table): one row per scored user
+CHURN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("external_id", "VARCHAR"),
+    ("churn_score", "DOUBLE"),
+    ("churn_band", "VARCHAR"),
+    ("scored_at", "TIMESTAMP"),
+)
+#: how long before as_of the demo's churn model last ran
+CHURN_SCORED_BEFORE = timedelta(hours=3)
 EVENTS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("external_id", "VARCHAR"),
     ("event_name", "VARCHAR"),
@@ -620,7 +630,7 @@ def _ts(seconds: int) -> datetime:
 def generate_demo(
     users: int = 5000, seed: int = 42, as_of: datetime | None = None
 ) -> list[DemoTable]:
-    """Build the four demo tables: users, events, purchases, products.
+    """Build the demo tables: users, events, purchases, products and churn_scores.
 
     The same (users, seed, as_of) always gives identical tables. `as_of` (naive UTC;
     an aware datetime is converted) defaults to DEFAULT_AS_OF so the data is stable.
@@ -640,12 +650,39 @@ def generate_demo(
     events = [(e, name, _ts(t), platform, props) for t, e, name, platform, props in gen.events]
     purchases = [(e, _ts(t), p, price, qty, props) for t, e, p, price, qty, props in gen.purchases]
     products = [(p.product_id, p.category, p.brand, p.list_price) for p in gen.products]
+    users_rows, churn = _consent_and_churn(gen.users, seed, gen.as_of)
     return [
-        DemoTable("users", USERS_COLUMNS, gen.users),
+        DemoTable("users", USERS_COLUMNS, users_rows),
         DemoTable("events", EVENTS_COLUMNS, events),
         DemoTable("purchases", PURCHASES_COLUMNS, purchases),
         DemoTable("products", PRODUCTS_COLUMNS, products),
+        DemoTable("churn_scores", CHURN_COLUMNS, churn),
     ]
+
+
+def _consent_and_churn(users: list[tuple[Any, ...]], seed: int, as_of: datetime) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Each user row with its email opt-in, and the churn model's scores.
+
+    Drawn from a stream of their own after the story is generated, so the other tables are
+    exactly what they were before these columns existed. The score grows with the days since
+    the user last opened the app (plus noise); about 8% of users were never scored, and every
+    score is dated a few hours before as_of, so a run right after `seed` finds it fresh."""
+    rng = random.Random(seed * 7919 + 17)
+    scored_at = as_of - CHURN_SCORED_BEFORE
+    as_of_ms = (as_of - _EPOCH).total_seconds() * 1000
+    out, churn = [], []
+    for row in users:
+        email = row[8]
+        opt_in = None if email is None else (None if rng.random() < 0.03 else rng.random() < 0.7)
+        out.append((*row, opt_in))
+        if rng.random() < 0.08:
+            continue
+        last_seen_ms = row[5]
+        idle_days = 365.0 if last_seen_ms is None else max(0.0, (as_of_ms - last_seen_ms) / 86_400_000)
+        score = min(1.0, max(0.0, 1 - math.exp(-idle_days / 120) + rng.gauss(0.0, 0.08)))
+        band = "high" if score >= 0.7 else "medium" if score >= 0.4 else "low"
+        churn.append((row[0], round(score, 3), band, scored_at))
+    return out, churn
 
 
 def _first(row: tuple[Any, ...]) -> int:

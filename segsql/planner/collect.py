@@ -111,6 +111,9 @@ def collect(defs: Definitions, names: list[str], as_of: dt.datetime, form: Form)
     joins = sql_flags_needed(defs.segments, names)
     for ref in sql_refs_reached(defs.segments, joins):
         collector.segment(ref)
+    channels = tuple(dict.fromkeys(c for n in names for c in defs.segments[n].channels)) if form == "flags" else ()
+    for channel in channels:
+        collector.filter(defs.channels[channel].where, f"consent:{channel}")
     nodes = tuple(
         SegmentNode(n, "sql" if defs.segments[n].sql is not None else "filter", defs.segments[n].materialized) for n in names
     )
@@ -122,4 +125,5 @@ def collect(defs: Definitions, names: list[str], as_of: dt.datetime, form: Form)
         sql_joins=joins,
         pass_leaves=tuple(collector.pass_leaves),
         traits=tuple(collector.traits),
+        channels=channels,
     )

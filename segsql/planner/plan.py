@@ -140,6 +140,8 @@ class Plan:
     sql_joins: tuple[str, ...] = ()
     #: trait tables (SPEC 8.3) the models read, each LEFT JOINed once by id
     traits: tuple[str, ...] = ()
+    #: consent channels (SPEC 8.4) whose filter the flags form computes per member, beside the flags
+    channels: tuple[str, ...] = ()
     #: the sequence and RFM leaves (with their model) met while collecting, before `share_passes` keys them
     pass_leaves: tuple[tuple[SequenceFilter | RfmFilter, str], ...] = field(default=(), repr=False)
 
@@ -190,6 +192,8 @@ class Plan:
             lines.append(f"join SQL segments: {', '.join(self.sql_joins)}")
         if self.traits:
             lines.append(f"join trait tables: {', '.join(self.traits)}")
+        if self.channels:
+            lines.append(f"consent per member: {', '.join(self.channels)}")
         universe = "users FULL JOIN each scan FULL JOIN the ids the scans skip" if self.universe == "full_join" else "UNION of the ids of every source"
         lines.append(f"universe: {universe}")
         return lines

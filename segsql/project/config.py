@@ -21,7 +21,8 @@ from segsql.util.suggest import suggest
 
 PROJECT_FILE = "segsql_project.yml"
 PROFILES_FILE = "profiles.yml"
-_PROJECT_KEYS = {"name", "profile", "vars", "bucket_salt", "timezone", "table_prefix", "cdi"}
+_PROJECT_KEYS = {"name", "profile", "vars", "bucket_salt", "timezone", "table_prefix", "cdi", "consent"}
+_CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: segsql's scratch (`__segsql_*`) and state (`segsql_runs`, ...) tables; user-named tables must not start so.
 RESERVED_TABLE_PREFIXES = ("segsql_", "__segsql")
 _TABLE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -40,6 +41,10 @@ class ProjectConfig:
     segment_prefix: str = "seg_"
     funnel_prefix: str = "funnel_"
     cdi_table: str = "cdi_segment_updates"
+    #: SPEC 8.4: channel → its consent filter as written (YAML with lines; definitions parses
+    #: it), with the location of each channel's line
+    consent: dict[str, Any] = field(default_factory=dict)
+    consent_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,15 @@ def parse_project_config(data: Any, loc: Location, cli_vars: dict[str, Any]) -> 
         loc.at(key_line(data, "table_prefix")),
         "give them different prefixes so their tables cannot collide",
     )
+    consent = data.get("consent") or {}
+    _expect(isinstance(consent, dict), "`consent` must be a mapping of channels to filters", loc.at(key_line(data, "consent")), "write consent: {email: {attribute: email_opt_in, equals: true}}")
+    for channel in consent:
+        where = loc.at(key_line(consent, channel))
+        _expect(isinstance(channel, str) and bool(_CHANNEL_RE.match(channel)), f"bad channel name {channel!r} in `consent`", where, "use lower-case letters, digits and _ (e.g. email, push, sms)")
+        _expect(consent[channel] is not None, f"channel {channel!r} has no consent filter", where, f"write {channel}: {{attribute: <attribute>, equals: true}}")
     return ProjectConfig(
+        consent=dict(consent),
+        consent_locations={str(c): loc.at(key_line(consent, c)) for c in consent},
         name=_text(data, "name", "segsql_project", loc),
         profile=_text(data, "profile", "segsql", loc),
         vars={**plain(vars_), **cli_vars},

@@ -38,6 +38,8 @@ def list_models(defs: Definitions, names: list[str], schema: str | None, dialect
             query = exp.select("external_user_id").from_(exp.table_(table, db=schema))
             if seg.split and seg.split.holdout:
                 query = query.where(exp.column("split_group").neq(exp.Literal.string(seg.split.holdout)))
+            if seg.channels:  # SPEC 8.4: only members satisfying every channel (NULL: from before channels)
+                query = query.where(exp.func("COALESCE", exp.column("consented"), exp.true()))
             extension = query.sql(dialect)
         rows.append(ModelRow(
             name=name,

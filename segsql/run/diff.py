@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from segsql.compiler import flag_name
+from segsql.compiler import consent_name, flag_name
 from segsql.compiler.dialects import lit
 from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
-from segsql.run.state import CHANGES, COLUMNS, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
+from segsql.run.state import CHANGES, COLUMNS, CONSENTED, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
 
 NEW, OLD = "n", "o"
 
@@ -46,7 +46,7 @@ def _named(*values: exp.Expr) -> exp.Select:
 
     The values are fresh trees owned by the SELECT: built without copying or parsing (a run
     counts every segment in one query, so this is on the fixed cost of each run)."""
-    names = ("segment_index", "size", "entered", "exited", "regrouped")
+    names = ("segment_index", "size", "entered", "exited", "regrouped", "consent_given", "consent_withdrawn")
     return exp.Select(expressions=[exp.alias_(v, n, copy=False) for v, n in zip(values, names, strict=True)])
 
 
@@ -57,10 +57,13 @@ class Counts:
     exited: int = 0
     #: members who stay but whose split_group changes (a new split, a changed salt or split removed)
     regrouped: int = 0
+    #: members who stay and now satisfy / no longer satisfy the segment's channels (SPEC 8.4)
+    consent_given: int = 0
+    consent_withdrawn: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.entered or self.exited or self.regrouped)
+        return bool(self.entered or self.exited or self.regrouped or self.consent_given or self.consent_withdrawn)
 
 
 @dataclass
@@ -74,6 +77,8 @@ class Membership:
     old_has_group: bool
     dialect: str
     counts: Counts | None = None
+    #: the table has `consented` (the segment has, or had, channels: SPEC 8.4)
+    old_has_consent: bool = False
 
     # -- pieces -----------------------------------------------------------------------------
     def _group(self, external_id: exp.Expr) -> exp.Expr:
@@ -84,11 +89,27 @@ class Membership:
     def _old_group(self) -> exp.Expr:
         return exp.column(SPLIT_GROUP, table=OLD) if self.old_has_group else _null_text()
 
+    def gated(self) -> bool:
+        """CDI reads consent for this segment: it lists channels, or its table still says who consented."""
+        return bool(self.segment.channels) or self.old_has_consent
+
+    def _consent(self, stage: str = "s") -> exp.Expr:
+        """Whether a staged member satisfies every channel of the segment (TRUE without channels)."""
+        if not self.segment.channels:
+            return exp.true()
+        return exp.and_(*(exp.column(consent_name(c), table=stage) for c in self.segment.channels))
+
+    def _old_consent(self) -> exp.Expr:
+        return exp.func("COALESCE", exp.column(CONSENTED, table=OLD), exp.true()) if self.old_has_consent else exp.true()
+
+    def _consent_changed(self) -> exp.Expr:
+        return exp.column(CONSENTED, table=NEW).neq(self._old_consent())
+
     def new_rows(self) -> exp.Subquery:
-        """(external_user_id, split_group) of the new members, aliased `n`."""
+        """(external_user_id, split_group, consented) of the new members, aliased `n`."""
         s = exp.column(SEGMENT_ID, table="s")
         select = exp.Select(
-            expressions=[s, exp.alias_(self._group(exp.column(SEGMENT_ID, table="s")), SPLIT_GROUP, copy=False)],
+            expressions=[s, exp.alias_(self._group(exp.column(SEGMENT_ID, table="s")), SPLIT_GROUP, copy=False), exp.alias_(self._consent(), CONSENTED, copy=False)],
             from_=exp.From(this=exp.alias_(self.stage, "s")),
             where=exp.Where(this=exp.column(flag_name(self.segment.name), table="s")),
         )
@@ -120,7 +141,7 @@ class Membership:
         n_id, o_id = exp.column(SEGMENT_ID, table=NEW), exp.column(SEGMENT_ID, table=OLD)
         if not self.exists:
             size = exp.Count(this=exp.Star())
-            return _named(lit(index), size, size.copy(), lit(0), lit(0)).from_(self.new_rows(), copy=False)
+            return _named(lit(index), size, size.copy(), lit(0), lit(0), lit(0), lit(0)).from_(self.new_rows(), copy=False)
 
         def count_when(condition: exp.Expr) -> exp.Expr:
             return exp.Count(this=exp.Case(ifs=[exp.If(this=condition, true=lit(1))]))
@@ -134,7 +155,13 @@ class Membership:
         regrouped: exp.Expr = lit(0)
         if self.tracks_groups():
             regrouped = count_when(exp.and_(not_null(n_id), not_null(o_id), self._regrouped(), copy=False))
-        select = _named(lit(index), exp.Count(this=n_id), count_when(is_null(o_id)), count_when(is_null(n_id)), regrouped)
+        given: exp.Expr = lit(0)
+        withdrawn: exp.Expr = lit(0)
+        if self.gated():
+            now = exp.column(CONSENTED, table=NEW)
+            given = count_when(exp.and_(not_null(n_id), not_null(o_id), now, exp.not_(self._old_consent()), copy=False))
+            withdrawn = count_when(exp.and_(not_null(n_id), not_null(o_id), exp.not_(now.copy()), self._old_consent(), copy=False))
+        select = _named(lit(index), exp.Count(this=n_id), count_when(is_null(o_id)), count_when(is_null(n_id)), regrouped, given, withdrawn)
         select.set("from_", exp.From(this=self.new_rows()))
         select.set("joins", [exp.Join(this=exp.alias_(self.table, OLD), side="FULL", on=self._same_id())])
         return select
@@ -156,6 +183,29 @@ class Membership:
         select = exp.select(exp.column(SEGMENT_ID, table=NEW), before, after).from_(self.new_rows())
         return select.join(self.table.as_(OLD), on=self._same_id()).where(self._regrouped())
 
+    def synced_query(self, everyone: bool) -> exp.Select:
+        """For a gated segment (SPEC 8.4): (id, was a member, old group, old consent, is a member,
+        new group, new consent) of every user whose membership, group or consent changed —
+        of every old and new member with `everyone` (a resync). What CDI last said of a user
+        follows from the old columns, what it must say now from the new ones."""
+        n_id, o_id = exp.column(SEGMENT_ID, table=NEW), exp.column(SEGMENT_ID, table=OLD)
+        if not self.exists:
+            return exp.select(n_id, exp.false().as_("was"), _null_text().as_("old_group"), exp.false().as_("old_consent"), exp.true().as_("is_member"),
+                              exp.column(SPLIT_GROUP, table=NEW).as_("new_group"), exp.column(CONSENTED, table=NEW).as_("new_consent")).from_(self.new_rows())
+        select = exp.select(
+            exp.func("COALESCE", n_id, o_id).as_("id"),
+            exp.not_(exp.Is(this=o_id.copy(), expression=exp.null())).as_("was"),
+            self._old_group().as_("old_group"),
+            self._old_consent().as_("old_consent"),
+            exp.not_(exp.Is(this=n_id.copy(), expression=exp.null())).as_("is_member"),
+            exp.column(SPLIT_GROUP, table=NEW).as_("new_group"),
+            exp.func("COALESCE", exp.column(CONSENTED, table=NEW), exp.false()).as_("new_consent"),
+        ).from_(self.new_rows()).join(self.table.as_(OLD), on=self._same_id(), join_type="full")
+        if everyone:
+            return select
+        missing = exp.or_(exp.Is(this=n_id.copy(), expression=exp.null()), exp.Is(this=o_id.copy(), expression=exp.null()))
+        return select.where(exp.or_(missing, self._regrouped(), self._consent_changed()))
+
     def members_query(self) -> exp.Select:
         return exp.select(exp.column(SEGMENT_ID, table=NEW), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
 
@@ -173,6 +223,10 @@ class Membership:
             parts.append(entered.where(self._not_in_old()) if self.exists else entered)
         if counts.exited:
             parts.append(logged("exited", exp.column(SEGMENT_ID, table=OLD), self._old_group()).from_(self.table.as_(OLD)).where(self._not_staged(exp.column(SEGMENT_ID, table=OLD))))
+        if counts.consent_given or counts.consent_withdrawn:
+            change = exp.Case(ifs=[exp.If(this=exp.column(CONSENTED, table=NEW), true=lit("consent_given"))], default=lit("consent_withdrawn"))
+            select = exp.select(lit(run_id), as_of.copy(), lit(self.segment.name), exp.column(SEGMENT_ID, table=NEW), change, exp.column(SPLIT_GROUP, table=NEW))
+            parts.append(select.from_(self.new_rows()).join(self.table.as_(OLD), on=self._same_id()).where(self._consent_changed()))
         query: exp.Query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
         return exp.insert(query, changes, columns=[c for c, _ in COLUMNS[CHANGES]])
 
@@ -186,10 +240,23 @@ class Membership:
             group = self._group(exp.column(SEGMENT_ID))
             differs = exp.func("COALESCE", exp.column(SPLIT_GROUP), lit("")).neq(exp.func("COALESCE", group.copy(), lit("")))
             statements.append(exp.update(self.table.copy(), {SPLIT_GROUP: group}, where=differs))
+        for given, count in ((True, counts.consent_given), (False, counts.consent_withdrawn)):
+            if count:
+                statements.append(self._set_consent(given))
         if counts.entered:
             split = [SPLIT_GROUP] if self.segment.split else []
+            split += [CONSENTED] if self.gated() else []
             select = exp.select(exp.column(SEGMENT_ID, table=NEW), as_of.copy(), *(exp.column(c, table=NEW) for c in split)).from_(self.new_rows())
             if self.exists:
                 select = select.where(self._not_in_old())
             statements.append(exp.insert(select, self.table.copy(), columns=[SEGMENT_ID, ENTERED_AT, *split]))
         return statements
+
+    def _set_consent(self, given: bool) -> exp.Expr:
+        """UPDATE `consented` of staying members whose consent became `given` (before: the other)."""
+        s_id = exp.column(SEGMENT_ID, table="s")
+        now = self._consent()
+        staged = exp.select(s_id).from_(self.stage.as_("s")).where(exp.and_(exp.column(flag_name(self.segment.name), table="s"), now if given else exp.not_(exp.paren(now))))
+        before = exp.func("COALESCE", exp.column(CONSENTED), exp.true())
+        was = exp.not_(before) if given else before
+        return exp.update(self.table.copy(), {CONSENTED: exp.true() if given else exp.false()}, where=exp.and_(was, exp.column(SEGMENT_ID).isin(query=staged)))

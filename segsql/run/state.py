@@ -16,6 +16,9 @@ RUNS = "segsql_runs"
 HISTORY = "segsql_history"
 CHANGES = "segsql_changes"
 SEGMENT_ID, ENTERED_AT, SPLIT_GROUP = "external_user_id", "entered_at", "split_group"
+#: SPEC 8.4: whether a member satisfied its segment's channels at the last run (NULL: rows from
+#: before the segment had channels, when CDI synced every member — read as TRUE)
+CONSENTED = "consented"
 
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     RUNS: [("run_id", "VARCHAR"), ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"), ("as_of", "TIMESTAMP"),
@@ -54,15 +57,19 @@ def ensure_state_tables(adapter: Adapter, cdi_table: str, existing: Container[st
             create_table(adapter, name, columns)
 
 
-def ensure_membership_table(adapter: Adapter, name: str, split: bool, columns: Collection[str] | None) -> set[str]:
-    """The table a Braze CDI Segment Extension selects from; `split_group` added when a split appears.
+def ensure_membership_table(adapter: Adapter, name: str, split: bool, columns: Collection[str] | None, consent: bool = False) -> set[str]:
+    """The table a Braze CDI Segment Extension selects from; `split_group` added when a split
+    appears, `consented` when channels do (SPEC 8.4).
 
     `columns` are the table's current (lower-case) columns, None when it does not exist; returns them after."""
-    wanted = [(SEGMENT_ID, "VARCHAR"), (ENTERED_AT, "TIMESTAMP")] + ([(SPLIT_GROUP, "VARCHAR")] if split else [])
+    optional = ([(SPLIT_GROUP, "VARCHAR")] if split else []) + ([(CONSENTED, "BOOLEAN")] if consent else [])
+    wanted = [(SEGMENT_ID, "VARCHAR"), (ENTERED_AT, "TIMESTAMP"), *optional]
     if columns is None:
         create_table(adapter, name, wanted, not_null=(SEGMENT_ID,))
         return {c for c, _ in wanted}
-    if split and SPLIT_GROUP not in columns:
-        adapter.execute(exp.Alter(this=adapter.table(name), kind="TABLE", actions=[exp.ColumnDef(this=exp.to_identifier(SPLIT_GROUP), kind=exp.DataType.build("VARCHAR"))]))
-        return {*columns, SPLIT_GROUP}
-    return set(columns)
+    found = set(columns)
+    for column, kind in optional:
+        if column not in found:
+            adapter.execute(exp.Alter(this=adapter.table(name), kind="TABLE", actions=[exp.ColumnDef(this=exp.to_identifier(column), kind=exp.DataType.build(kind))]))
+            found.add(column)
+    return found

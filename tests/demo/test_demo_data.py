@@ -54,7 +54,7 @@ def demo() -> dict[str, DemoTable]:
 
 
 def test_tables_and_columns(demo: dict[str, DemoTable]) -> None:
-    assert list(demo) == ["users", "events", "purchases", "products"]
+    assert list(demo) == ["users", "events", "purchases", "products", "churn_scores"]
     for name, expected in SPEC_COLUMNS.items():
         names = [c for c, _ in demo[name].columns]
         assert names[: len(expected)] == expected
@@ -249,3 +249,24 @@ def test_behaviour_looks_like_a_shop(demo: dict[str, DemoTable]) -> None:
         if n == "product_searched"
     ]
     assert any("sneaker" in q.lower() for q in searches)
+
+
+def test_churn_scores_are_a_fresh_trait_table_of_some_users(demo: dict[str, DemoTable]) -> None:
+    """SPEC 8.3 demo: one row per scored user (most users, never a non-user), scores in [0, 1]
+    with their band, all dated CHURN_SCORED_BEFORE before as_of (fresh for max_age 48 h)."""
+    from segsql.demo.data import CHURN_SCORED_BEFORE
+
+    users, churn = set(column(demo["users"], "external_id")), demo["churn_scores"]
+    ids = column(churn, "external_id")
+    assert len(ids) == len(set(ids)) and set(ids) <= users and 0.8 * len(users) < len(ids) < len(users)
+    for score, band in zip(column(churn, "churn_score"), column(churn, "churn_band"), strict=True):
+        assert 0 <= score <= 1 and band == ("high" if score >= 0.7 else "medium" if score >= 0.4 else "low")
+    assert {"high", "medium", "low"} == set(column(churn, "churn_band"))
+    assert set(column(churn, "scored_at")) == {DEFAULT_AS_OF - CHURN_SCORED_BEFORE}
+
+
+def test_email_opt_in_is_set_only_with_an_email(demo: dict[str, DemoTable]) -> None:
+    pairs = list(zip(column(demo["users"], "email"), column(demo["users"], "email_opt_in"), strict=True))
+    assert all(opt_in is None for email, opt_in in pairs if email is None)
+    values = [opt_in for email, opt_in in pairs if email is not None]
+    assert 0.5 < values.count(True) / len(values) < 0.85 and values.count(False) and values.count(None)

@@ -38,5 +38,16 @@ def test_seed_as_of_dates_the_story_at_that_instant(tmp_path: Path) -> None:
     assert run_cli("--project-dir", str(root), "seed", "--demo", "--users", "1500", "--as-of", as_of).code == 0
     sizes = _sizes(root, "--as-of", as_of)
     assert all(sizes.values()), {n: s for n, s in sizes.items() if not s}
-    # A year later the story has ended: nobody was active in the last 7 days.
-    assert _sizes(root, "--as-of", "2032-03-15T08:00:00Z")["recently_active_7d"] == 0
+    # A year later the story has ended: nobody was active in the last 7 days (and the churn
+    # scores are stale, so only this segment is run: a stale score fails the segments using it).
+    assert _sizes(root, "--as-of", "2032-03-15T08:00:00Z", "--select", "recently_active_7d")["recently_active_7d"] == 0
+
+
+def test_a_run_after_the_churn_scores_aged_fails_only_the_segment_using_them(tmp_path: Path) -> None:
+    root = _demo_project(tmp_path / "shop")
+    assert run_cli("--project-dir", str(root), "seed", "--demo", "--users", "1500", "--as-of", "2031-03-15T08:00:00Z").code == 0
+    late = run_cli("--project-dir", str(root), "run", "--as-of", "2031-03-17T08:00:00Z", "--format", "json")
+    assert late.code == 1, late.output
+    failed = {r["name"] for r in json.loads(late.out)["results"] if r["status"] != "success"}
+    assert failed == {"churn_risk_buyers"}
+    assert "main.churn_scores" in next(r["message"] for r in json.loads(late.out)["results"] if r["name"] == "churn_risk_buyers")

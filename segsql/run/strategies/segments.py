@@ -21,7 +21,7 @@ from segsql.compiler import SegmentCompiler
 from segsql.compiler.dialects import lit
 from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
-from segsql.definitions.traits import segment_traits
+from segsql.definitions.traits import filter_traits, segment_traits
 from segsql.errors import StatementFailure
 from segsql.planner import plan_models
 from segsql.run import cdi
@@ -30,6 +30,7 @@ from segsql.run.state import (
     CDI_COLUMNS,
     CHANGES,
     COLUMNS,
+    CONSENTED,
     HISTORY,
     SPLIT_GROUP,
     ensure_membership_table,
@@ -40,6 +41,8 @@ from segsql.util.words import plural
 
 #: changed users whose old CDI payloads are looked up per query (bounds a big run's memory)
 CDI_LOOKUP_BATCH = 100_000
+#: a user CDI does not see as a member of a gated segment (SPEC 8.4)
+_UNSYNCED = object()
 
 
 def insert_values(ctx: RunContext, table: str, rows: list[tuple[Any, ...]]) -> exp.Insert | None:
@@ -130,9 +133,11 @@ class SegmentStrategy(Strategy):
         table_name = self.results[name].table
         columns = ctx.catalogue.get(table_name.lower())
         if not ctx.dry_run:
-            columns = ensure_membership_table(ctx.adapter, table_name, seg.split is not None, columns)
+            columns = ensure_membership_table(ctx.adapter, table_name, seg.split is not None, columns, consent=bool(seg.channels))
         exists = columns is not None
-        return Membership(seg, stage, ctx.adapter.table(table_name), exists, exists and SPLIT_GROUP in (columns or ()), ctx.adapter.dialect)
+        membership = Membership(seg, stage, ctx.adapter.table(table_name), exists, exists and SPLIT_GROUP in (columns or ()), ctx.adapter.dialect)
+        membership.old_has_consent = exists and CONSENTED in (columns or ())
+        return membership
 
     def _count(self, memberships: list[Membership]) -> None:
         """Size, entered, exited and regrouped of every segment in one query (one per segment to isolate a failure)."""
@@ -151,9 +156,9 @@ class SegmentStrategy(Strategy):
     def _count_query(self, memberships: list[Membership]) -> None:
         parts = [m.count_query(i) for i, m in enumerate(memberships)]
         query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
-        for index, size, entered, exited, regrouped in self.ctx.adapter.fetch(query):
+        for index, size, entered, exited, regrouped, given, withdrawn in self.ctx.adapter.fetch(query):
             m = memberships[int(index)]
-            m.counts = Counts(int(size), int(entered), int(exited), int(regrouped))
+            m.counts = Counts(int(size), int(entered), int(exited), int(regrouped), int(given), int(withdrawn))
             res = self.results[m.segment.name]
             res.size, res.entered, res.exited = m.counts.size, m.counts.entered, m.counts.exited
 
@@ -172,8 +177,9 @@ class SegmentStrategy(Strategy):
                 self._fail(name, f"guard max_change_pct: size changed {change:.1f}% ({previous} → {res.size}), limit {g.max_change_pct:g}%")
 
     def _traits_read(self, name: str) -> set[str]:
-        """The trait tables whose values decide what this segment writes."""
-        return segment_traits(self.ctx.defs.segments, name)
+        """The trait tables whose values decide what this segment writes (its channels' too)."""
+        defs = self.ctx.defs
+        return segment_traits(defs.segments, name).union(*(filter_traits(defs.channels[c].where) for c in defs.segments[name].channels))
 
     def _fail_stale_traits(self) -> None:
         """SPEC 8.3: a trait table older than its max_age fails the segments reading it (a guard)."""
@@ -215,6 +221,10 @@ class SegmentStrategy(Strategy):
             seg, counts = m.segment, m.counts or Counts()
             if not seg.cdi:
                 continue
+            if m.gated():
+                if counts.changed or self.ctx.resync:
+                    self._gated_changes(m, changes)
+                continue
             key, holdout = seg.cdi_attribute, seg.split.holdout if seg.split else None
 
             def synced(group: str | None, seg: Segment = seg, holdout: str | None = holdout) -> Any:
@@ -239,6 +249,28 @@ class SegmentStrategy(Strategy):
                     if seg.split is None or group != holdout:
                         changes.setdefault(str(user), {}).setdefault(key, synced(group))
         return changes
+
+    def _gated_changes(self, m: Membership, changes: dict[str, dict[str, Any]]) -> None:
+        """SPEC 8.4: CDI sees as a member only who is one and satisfies every channel (and is not
+        in the holdout). What it said at the last run follows from the table's old row (member,
+        group, `consented`), so a user is written exactly when that synced value changes: the
+        entering value on joining or giving consent, the leaving value on leaving or withdrawing
+        it, nothing for a user CDI never saw as a member."""
+        seg = m.segment
+        key, holdout = seg.cdi_attribute, seg.split.holdout if seg.split else None
+        leaving = None if seg.split is not None else False
+
+        def synced(member: Any, consent: Any, group: Any) -> Any:
+            if not member or not consent or (group is not None and group == holdout):
+                return _UNSYNCED
+            return True if group is None else str(group)
+
+        for user, was, old_group, old_consent, now, new_group, new_consent in self.ctx.adapter.fetch(m.synced_query(self.ctx.resync)):
+            before, after = synced(was, old_consent, old_group), synced(now, new_consent, new_group)
+            if after is not _UNSYNCED and (before != after or self.ctx.resync):
+                changes.setdefault(str(user), {})[key] = after
+            elif after is _UNSYNCED and before is not _UNSYNCED:
+                changes.setdefault(str(user), {})[key] = leaving
 
     def _cdi_rows(self, changes: dict[str, dict[str, Any]]) -> list[cdi.CdiRow]:
         if not changes:
@@ -276,7 +308,7 @@ class SegmentStrategy(Strategy):
         passing = self._passing()
         changed = [m for m in passing if m.counts and m.counts.changed]
         for m in changed:  # the log first: it compares the new members with the old table
-            if m.counts and (m.counts.entered or m.counts.exited):
+            if m.counts and (m.counts.entered or m.counts.exited or m.counts.consent_given or m.counts.consent_withdrawn):
                 yield m.change_log(ctx.adapter.table(CHANGES), ctx.run_id, as_of)
         for m in changed:
             yield from m.apply(as_of)
