@@ -9,9 +9,10 @@ the user, and a segment that reads itself through its own channel would be a cyc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from segsql.definitions.filters import Filter, SegmentRef, walk
+from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.segments import Segment
 from segsql.errors import Location, ProjectError
@@ -51,3 +52,11 @@ def check_channels(segments: Mapping[str, Segment], channels: Mapping[str, Chann
             if name not in channels:
                 hint = suggest(name, sorted(channels), what="channel") if channels else "declare it under `consent:` in segsql_project.yml, e.g. consent: {email: {attribute: email_opt_in, equals: true}}"
                 raise ProjectError(f"segment {seg.name!r} lists unknown channel {name!r}", at, hint + ("" if not channels else " (channels are declared under `consent:` in segsql_project.yml)"))
+
+
+def with_consent(segments: Mapping[str, Segment], channels: Mapping[str, Channel]) -> dict[str, Segment]:
+    """Each segment with the meaning of its channels' filters, so editing one marks it modified."""
+    return {
+        name: replace(seg, consent={c: meaning(channels[c].where) for c in seg.channels}) if seg.channels else seg
+        for name, seg in segments.items()
+    }

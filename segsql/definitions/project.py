@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from segsql.definitions.canonical import environment
-from segsql.definitions.consent import Channel, check_channels, parse_channels
+from segsql.definitions.consent import Channel, check_channels, parse_channels, with_consent
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
 from segsql.definitions.meaning import meaning
@@ -109,7 +109,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
     check_funnel_tables(funnels, segments, project.config, sources)
     channels = parse_channels(project.config, ctx)
     check_channels(segments, channels)
-    return Definitions(project.config, sources, segments, unit_tests, funnels, channels=channels)
+    return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels)
 
 
 def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:

@@ -81,6 +81,8 @@ class Segment:
     #: SPEC 8.4: the consent channels CDI requires of a member (membership itself keeps everyone)
     channels: tuple[str, ...] = ()
     channels_location: Location | None = field(default=None, compare=False, repr=False)
+    #: the meaning of those channels' consent filters (segsql_project.yml): what CDI also reads
+    consent: Any = field(default=None, compare=False, repr=False)
     #: what membership reads outside the definition (source tables, time zone, salt), canonical
     environment: Any = field(default=None, compare=False, repr=False)
     #: the entry as rendered from YAML (plain data): enough to rebuild it from a manifest
@@ -126,7 +128,11 @@ class Segment:
         return digest([meaning(self.where), meaning(sql), meaning(self.split), self.environment])
 
     def metadata_hash(self) -> str:
-        return digest([self.description, list(self.tags), self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)])
+        """Changes when what is written beside membership may change (CDI, guards, docs)."""
+        parts = [self.description, list(self.tags), self.materialized, self.cdi, self.cdi_attribute, meaning(self.guards)]
+        if self.channels:  # a consent filter edited in segsql_project.yml changes what CDI says
+            parts.append([list(self.channels), self.consent])
+        return digest(parts)
 
 
 def _guards(node: Node) -> Guards:

@@ -140,3 +140,21 @@ def test_state_needs_a_segsql_manifest(project: Path, tmp_path: Path) -> None:
     assert result.code == 2 and "is not a segsql manifest" in result.err
     result = run_cli("--project-dir", str(project), "ls", "--select", "state:modified")
     assert result.code == 2 and "needs --state" in result.err
+
+
+def test_state_modified_sees_a_channel_and_its_consent_filter(tmp_path: Path) -> None:
+    """CDI reads the consent filters of segsql_project.yml: editing one modifies exactly the segments listing it."""
+    project_yml = "name: p\nconsent:\n  email: {attribute: country, equals: KR}\n  push: {attribute: age, gte: 13}\n"
+    segments = (
+        "segments:\n  - name: mailed\n    channels: [email]\n    where: {attribute: age, gte: 18}\n"
+        "  - name: pushed\n    channels: [push]\n    where: {attribute: age, gte: 18}\n"
+        "  - name: plain\n    where: {attribute: age, gte: 18}\n"
+    )
+    root = write_project(tmp_path / "p", {"models/sources.yml": SOURCES, "models/segments.yml": segments, "segsql_project.yml": project_yml})
+    state = _snapshot(root, tmp_path)
+    assert _names(root, "--select", "state:modified", "--state", str(state)) == []
+    (root / "segsql_project.yml").write_text(project_yml.replace("equals: KR", "equals: JP"), encoding="utf-8")
+    assert _names(root, "--select", "state:modified", "--state", str(state)) == ["mailed"]
+    assert _names(root, "--select", "state:modified.body", "--state", str(state)) == [], "membership itself does not change"
+    (root / "models" / "segments.yml").write_text(segments.replace("channels: [push]", "channels: [email, push]"), encoding="utf-8")
+    assert _names(root, "--select", "state:modified", "--state", str(state)) == ["mailed", "pushed"]
