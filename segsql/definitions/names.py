@@ -92,6 +92,16 @@ def check_funnel_tables(funnels: Mapping[str, Funnel], segments: Mapping[str, Se
                 raise ProjectError(f"funnel {funnel.name!r} would write table {table!r}, {clash}", funnel.location, hint)
 
 
+def taken_tables(segments: Mapping[str, Segment], funnels: Mapping[str, Funnel], config: ProjectConfig, sources: Sources) -> dict[str, str]:
+    """Lower-case names of the tables a project reads or writes, each with what it is (for a
+    model of another kind to check its own table against)."""
+    taken = {name: f"the table of the {what} source" for name, what in _source_tables(sources).items()}
+    taken[config.cdi_table.lower()] = "the CDI table"
+    taken.update({(config.segment_prefix + s.name).lower(): f"the membership table of segment {s.name!r}" for s in segments.values() if s.materialized == "table"})
+    taken.update({t.lower(): f"a table of funnel {f.name!r}" for f in funnels.values() for t in funnel_tables(f, config)})
+    return taken
+
+
 def check_cdi_attributes(segments: Mapping[str, Segment]) -> None:
     """Two `cdi: true` segments may not write the same PAYLOAD key."""
     owners: dict[str, Segment] = {}

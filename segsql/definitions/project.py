@@ -7,11 +7,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from segsql.definitions.canonical import environment
+from segsql.definitions.cohorts import Cohort, check_cohorts, parse_cohort
 from segsql.definitions.consent import Channel, check_channels, parse_channels, with_consent
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
 from segsql.definitions.meaning import meaning
-from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables
+from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables, taken_tables
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import NAME_RE, Node
 from segsql.definitions.segments import Segment, SqlBody, parse_segment
@@ -25,7 +26,7 @@ TOP_LEVEL_KEYS = ("segments", "funnels", "unit_tests", "cohorts", "clusters")
 #: Blocks of the SPEC that no parser reads yet, with the SPEC section that defines them. A
 #: block listed here is an error at its line, never silently ignored; delete its entry in the
 #: change that adds its parser.
-NOT_YET_SUPPORTED = {"cohorts": "8.2", "clusters": "8.1"}
+NOT_YET_SUPPORTED = {"clusters": "8.1"}
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,13 @@ class Definitions:
     funnels: dict[str, Funnel] = field(default_factory=dict)
     #: SPEC 8.4: consent channels of segsql_project.yml
     channels: dict[str, Channel] = field(default_factory=dict)
+    #: SPEC 8.2: cohort retention models
+    cohorts: dict[str, Cohort] = field(default_factory=dict)
 
     @property
     def models(self) -> Mapping[str, Model]:
         """Every model of every kind by name (names are unique across kinds): the DAG's nodes."""
-        return {**self.segments, **self.funnels}
+        return {**self.segments, **self.funnels, **self.cohorts}
 
 
 def build_definitions(project: LoadedProject) -> Definitions:
@@ -63,6 +66,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
     segments: dict[str, Segment] = {}
     unit_tests: dict[str, UnitTest] = {}
     funnels: dict[str, Funnel] = {}
+    cohorts: dict[str, Cohort] = {}
     for f in project.yaml_files:
         if f.data is None:
             continue
@@ -91,6 +95,12 @@ def build_definitions(project: LoadedProject) -> Definitions:
                 if funnel.name in funnels:
                     raise ProjectError(f"funnel {funnel.name!r} is defined twice", funnel.location, f"rename one (the other is at {funnels[funnel.name].location})")
                 funnels[funnel.name] = funnel
+        if node.has("cohorts"):
+            for item, loc in node.items("cohorts", "cohort"):
+                cohort = parse_cohort(item, loc, ctx)
+                if cohort.name in cohorts:
+                    raise ProjectError(f"cohort {cohort.name!r} is defined twice", cohort.location, f"rename one (the other is at {cohorts[cohort.name].location})")
+                cohorts[cohort.name] = cohort
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
@@ -107,9 +117,10 @@ def build_definitions(project: LoadedProject) -> Definitions:
         if funnel.name in segments:
             raise ProjectError(f"funnel {funnel.name!r} has the name of a segment", funnel.location, f"rename one of them (the segment is at {segments[funnel.name].location})")
     check_funnel_tables(funnels, segments, project.config, sources)
+    check_cohorts(cohorts, {**segments, **funnels}, segments, taken_tables(segments, funnels, project.config, sources))
     channels = parse_channels(project.config, ctx)
     check_channels(segments, channels)
-    return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels)
+    return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels, cohorts=cohorts)
 
 
 def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:
