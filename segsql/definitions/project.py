@@ -12,7 +12,12 @@ from segsql.definitions.consent import Channel, check_channels, parse_channels, 
 from segsql.definitions.dag import Model, check_cycles, check_references
 from segsql.definitions.funnels import Funnel, check_funnels, parse_funnel
 from segsql.definitions.meaning import meaning
-from segsql.definitions.names import check_cdi_attributes, check_funnel_tables, check_tables, taken_tables
+from segsql.definitions.names import (
+    check_cdi_attributes,
+    check_funnel_tables,
+    check_tables,
+    taken_tables,
+)
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import NAME_RE, Node
 from segsql.definitions.segments import Segment, SqlBody, parse_segment
