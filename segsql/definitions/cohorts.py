@@ -157,8 +157,9 @@ def parse_cohort(data: Any, loc: Location, ctx: FilterContext) -> Cohort:
     period = node.string("period", required=True) or ""
     if period not in PERIODS:
         raise node.fail(f"unknown period {period!r}", suggest(period, PERIODS), "period")
-    periods = node.number("periods", required=True, minimum=0)
-    if not isinstance(periods, int) or periods > MAX_PERIODS:
+    count = node.number("periods", required=True, minimum=0) or 0
+    periods = int(count)
+    if periods != count or periods > MAX_PERIODS:
         raise node.fail(f"`periods` must be a whole number from 0 to {MAX_PERIODS}, got {node.raw('periods')!r}", "write periods: 12 (periods 0..12 after the entry period)", "periods")
     audience = node.string("audience")
     return Cohort(
