@@ -22,7 +22,7 @@ def _uses_arrays(session: Session, name: str) -> bool:
     nodes = walk(seg.where) if seg.where is not None else []
     if any(isinstance(n, AttributeFilter) and n.value.type == "array" and n.condition.op != "exists" for n in nodes):
         return True
-    return any(_uses_arrays(session, dep) for dep in seg.dependencies())
+    return any(_uses_arrays(session, dep) for dep in seg.segment_dependencies())
 
 
 @pytest.fixture(scope="module")

@@ -206,9 +206,11 @@ def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, sele
     """Materialize the selected segments."""
     from segsql.run.materialize import run_models
     from segsql.run.run_results import write_run_results
+    from segsql.run.selection import select as run_select
 
     session = _session(as_of)
-    names = _selected(session, select, exclude, state)
+    previous = click.get_current_context().meta.get("segsql.state") if state is not None else None
+    names = run_select(session.definitions.models, select, exclude, previous)
     with session.connect() as adapter, output.progress() as step:
         result = run_models(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
     write_run_results(session, "run", result.as_dict(), dry_run=dry_run)
@@ -223,6 +225,8 @@ def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, sele
         if result.timings:
             output.print_text(" · ".join(f"{step_name} {seconds:.2f}s" for step_name, seconds in result.timings.items()) + f" · total {result.seconds:.2f}s")
         for m in result.models:
+            if m.note:
+                output.print_text(f"{m.name}: {m.note}")
             if m.message:
                 output.print_error(f"{m.name}: {m.message}")
     if not result.ok:

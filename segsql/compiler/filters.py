@@ -7,7 +7,7 @@ new leaf kind is a new method; every method returns a two-valued expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
@@ -19,6 +19,7 @@ from segsql.definitions.filters import (
     AnyOf,
     AttributeFilter,
     BehaviourFilter,
+    ClusterFilter,
     Filter,
     Near,
     Not,
@@ -54,6 +55,7 @@ class FilterCompiler:
         users_row: str,
         id_row: str,
         behaviour: BehaviourCompiler,
+        cluster_tables: Mapping[str, exp.Table] | None = None,
     ):
         self.conditions = conditions
         self.rules = conditions.rules
@@ -63,6 +65,7 @@ class FilterCompiler:
         self.users_row = users_row
         self.id_row = id_row
         self.behaviour = behaviour
+        self.cluster_tables = cluster_tables or {}
 
     def compile(self, node: Filter) -> exp.Expr:
         method: Callable[[Filter], exp.Expr] = getattr(self, f"compile_{_snake(type(node).__name__)}")
@@ -88,6 +91,19 @@ class FilterCompiler:
 
     def compile_segment_ref(self, node: SegmentRef) -> exp.Expr:
         return self.segment_flag(node.segment)
+
+    def compile_cluster_filter(self, node: ClusterFilter) -> exp.Expr:
+        """Members of the named clusters of a cluster model (SPEC 8.1), by number or label."""
+        table = self.cluster_tables.get(node.model) or exp.to_table(f"cluster_{node.model}")
+        numbers = [lit(v) for v in node.values if isinstance(v, int)]
+        labels = [lit(v) for v in node.values if isinstance(v, str)]
+        tests: list[exp.Expr] = []
+        if numbers:
+            tests.append(exp.In(this=exp.column("cluster", table="c"), expressions=numbers))
+        if labels:
+            tests.append(exp.In(this=exp.column("label", table="c"), expressions=labels))
+        ids = exp.select(exp.column(ID_COLUMN, table="c")).from_(exp.alias_(table.copy(), "c", table=True)).where(exp.or_(*tests))
+        return self.id_column().isin(query=ids)
 
     def id_column(self) -> exp.Expr:
         return exp.column(ID_COLUMN, table=self.id_row)

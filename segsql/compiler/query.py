@@ -10,7 +10,7 @@ the universe's form) was decided by the planner; this module only spells it out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlglot import exp
 
@@ -55,9 +55,12 @@ def _is_universe_id(node: exp.Expr) -> bool:
 class SegmentCompiler:
     """Renders plans of a project's segments for one dialect and one `as_of`."""
 
-    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None):
-        """`types`: what the engine reports about the source columns (a run knows; `compile` does not)."""
+    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None, cluster_tables: Mapping[str, exp.Table] | None = None):
+        """`types`: what the engine reports about the source columns (a run knows; `compile` does not);
+        `cluster_tables`: where `cluster:` leaves read each model's result (a run's staged one;
+        by default the model's published `cluster_<name>` table)."""
         self.defs = definitions
+        self.cluster_tables = dict(cluster_tables or {})
         self.dialect = dialect
         self.rules: DialectRules = rules_for(dialect)
         self.as_of = as_of
@@ -167,12 +170,12 @@ class _Renderer:
         if seg.sql is not None:
             return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=self._sql_alias(name)), expression=exp.null()))
         assert seg.where is not None
-        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour)
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour, self.compiler.cluster_tables)
         return compiler.compile(seg.where)
 
     def consent(self, channel: str) -> exp.Expr:
         """The two-valued consent of channel `channel` on the current row."""
-        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour)
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour, self.compiler.cluster_tables)
         return compiler.compile(self.defs.channels[channel].where)
 
     def _flag(self, name: str) -> exp.Expr:

@@ -79,6 +79,16 @@ class SegmentRef:
 
 
 @dataclass(frozen=True)
+class ClusterFilter:
+    """`cluster: {model: m, in: [whales, 2]}`: members of those clusters of a cluster model
+    (SPEC 8.1), by label or by number."""
+
+    model: str
+    values: tuple[int | str, ...]
+    location: Location = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class RandomBucket:
     condition: Condition
     location: Location = field(compare=False, repr=False)
@@ -201,4 +211,4 @@ class RfmFilter:
     location: Location = field(compare=False, repr=False)
 
 
-Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | RandomBucket | Near | BehaviourFilter | SequenceFilter | RfmFilter
+Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | ClusterFilter | RandomBucket | Near | BehaviourFilter | SequenceFilter | RfmFilter

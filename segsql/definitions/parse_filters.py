@@ -10,6 +10,7 @@ from segsql.definitions.filters import (
     AllOf,
     AnyOf,
     AttributeFilter,
+    ClusterFilter,
     Condition,
     Filter,
     Near,
@@ -33,7 +34,7 @@ from segsql.definitions.sources import Column, Sources
 from segsql.errors import Location, ProjectError
 from segsql.util.suggest import closest, suggest
 
-FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "random_bucket", "near", "event", "purchase", "sequence", "rfm")
+FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "cluster", "random_bucket", "near", "event", "purchase", "sequence", "rfm")
 PLANNED_KINDS = ("funnel",)
 
 
@@ -150,6 +151,20 @@ def _children(node: Node, key: str, ctx: FilterContext) -> tuple[Filter, ...]:
     return tuple(parse_filter(item, loc, ctx) for item, loc in node.items(key, "filter"))
 
 
+def _cluster_leaf(node: Node) -> ClusterFilter:
+    """`cluster: {model: m, in: [label, 2]}`; the model and its labels are checked once all models are read."""
+    node.check_keys(["cluster"])
+    inner = node.child("cluster", "cluster filter")
+    inner.check_keys(["model", "in"])
+    model = inner.string("model", required=True) or ""
+    raw = inner.required("in")
+    raw = raw if isinstance(raw, list) else [raw]
+    if not raw or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in raw):
+        raise inner.fail("`in` takes cluster labels or numbers", "write in: [whales, 2]", "in")
+    values = tuple(int(v) if isinstance(v, int) or v.isdigit() else v for v in raw)
+    return ClusterFilter(model, values, inner.loc)
+
+
 def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
     """Parse one filter node (a mapping; a bare list means `all:`)."""
     if isinstance(data, list):
@@ -183,6 +198,8 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
     if kind == "segment":
         node.check_keys(["segment"])
         return SegmentRef(node.string("segment", required=True) or "", node.loc)
+    if kind == "cluster":
+        return _cluster_leaf(node)
     if kind == "random_bucket":
         node.check_keys(["random_bucket"])
         inner = node.child("random_bucket", "random_bucket")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from segsql.definitions.canonical import environment
+from segsql.definitions.clusters import Cluster, check_clusters, parse_cluster
 from segsql.definitions.cohorts import Cohort, check_cohorts, parse_cohort
 from segsql.definitions.consent import Channel, check_channels, parse_channels, with_consent
 from segsql.definitions.dag import Model, check_cycles, check_references
@@ -31,7 +32,7 @@ TOP_LEVEL_KEYS = ("segments", "funnels", "unit_tests", "cohorts", "clusters")
 #: Blocks of the SPEC that no parser reads yet, with the SPEC section that defines them. A
 #: block listed here is an error at its line, never silently ignored; delete its entry in the
 #: change that adds its parser.
-NOT_YET_SUPPORTED = {"clusters": "8.1"}
+NOT_YET_SUPPORTED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,13 @@ class Definitions:
     channels: dict[str, Channel] = field(default_factory=dict)
     #: SPEC 8.2: cohort retention models
     cohorts: dict[str, Cohort] = field(default_factory=dict)
+    #: SPEC 8.1: k-means cluster models
+    clusters: dict[str, Cluster] = field(default_factory=dict)
 
     @property
     def models(self) -> Mapping[str, Model]:
         """Every model of every kind by name (names are unique across kinds): the DAG's nodes."""
-        return {**self.segments, **self.funnels, **self.cohorts}
+        return {**self.segments, **self.funnels, **self.cohorts, **self.clusters}
 
 
 def build_definitions(project: LoadedProject) -> Definitions:
@@ -72,6 +75,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
     unit_tests: dict[str, UnitTest] = {}
     funnels: dict[str, Funnel] = {}
     cohorts: dict[str, Cohort] = {}
+    clusters: dict[str, Cluster] = {}
     for f in project.yaml_files:
         if f.data is None:
             continue
@@ -106,6 +110,14 @@ def build_definitions(project: LoadedProject) -> Definitions:
                 if cohort.name in cohorts:
                     raise ProjectError(f"cohort {cohort.name!r} is defined twice", cohort.location, f"rename one (the other is at {cohorts[cohort.name].location})")
                 cohorts[cohort.name] = cohort
+        if node.has("clusters"):
+            for item, loc in node.items("clusters", "cluster model"):
+                cluster = parse_cluster(item, loc, ctx)
+                others: dict[str, Cluster | Funnel | Cohort] = {**funnels, **cohorts, **clusters}
+                if cluster.name in others:
+                    other = others[cluster.name]
+                    raise ProjectError(f"cluster model {cluster.name!r} is defined twice", cluster.location, f"rename one (the other is at {other.location})")
+                clusters[cluster.name] = cluster
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
@@ -114,8 +126,9 @@ def build_definitions(project: LoadedProject) -> Definitions:
         segments[name] = replace(seg, environment=env)
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)
-    check_references(segments)
-    check_cycles(segments)
+    check_clusters(clusters, segments, taken_tables(segments, funnels, project.config, sources))
+    check_references({**segments, **clusters})
+    check_cycles({**segments, **clusters})
     check_unit_tests(unit_tests, segments)
     check_funnels(funnels, segments)
     for funnel in funnels.values():  # selectors and the DAG name models, whatever their kind
@@ -125,7 +138,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
     check_cohorts(cohorts, {**segments, **funnels}, segments, taken_tables(segments, funnels, project.config, sources))
     channels = parse_channels(project.config, ctx)
     check_channels(segments, channels)
-    return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels, cohorts=cohorts)
+    return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels, cohorts=cohorts, clusters=clusters)
 
 
 def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:

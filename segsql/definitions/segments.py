@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from segsql.definitions.canonical import digest
-from segsql.definitions.filters import Filter, SegmentRef, walk
+from segsql.definitions.filters import ClusterFilter, Filter, SegmentRef, walk
 from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.reader import NAME_RE, Node
@@ -93,18 +93,27 @@ class Segment:
         return self.location.file
 
     def dependencies(self) -> tuple[str, ...]:
-        """Segments this one reads: `segment:` leaves and `ref()` in SQL."""
+        """Models this one reads: `segment:` leaves and `ref()` in SQL, and the models of `cluster:` leaves."""
         if self.sql is not None:
             return self.sql.refs()
-        found = [n.segment for n in walk(self.where) if isinstance(n, SegmentRef)] if self.where is not None else []
-        return tuple(dict.fromkeys(found))
+        return tuple(dict.fromkeys(name for name, _ in self.dependency_locations()))
 
     def dependency_locations(self) -> list[tuple[str, Location]]:
         if self.sql is not None:
             return [(name, self.sql.location) for name in self.sql.refs()]
         if self.where is None:
             return []
-        return [(n.segment, n.location) for n in walk(self.where) if isinstance(n, SegmentRef)]
+        return [
+            (n.segment, n.location) if isinstance(n, SegmentRef) else (n.model, n.location)
+            for n in walk(self.where)
+            if isinstance(n, SegmentRef | ClusterFilter)
+        ]
+
+    def segment_dependencies(self) -> tuple[str, ...]:
+        """The segments among `dependencies()` (a `cluster:` leaf reads a cluster model instead)."""
+        if self.sql is not None:
+            return self.sql.refs()
+        return tuple(dict.fromkeys(n.segment for n in walk(self.where) if isinstance(n, SegmentRef))) if self.where is not None else ()
 
     def error_location(self, message: str) -> Location:
         """Where to blame an engine error about this segment: a SQL segment's own SQL — the

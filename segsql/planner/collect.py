@@ -40,7 +40,7 @@ def sql_flags_needed(segments: Mapping[str, Segment], names: Iterable[str]) -> t
         if seg.sql is not None:
             out.append(name)
             return
-        for dep in seg.dependencies():
+        for dep in seg.segment_dependencies():
             visit(dep)
 
     for name in names:

@@ -164,7 +164,7 @@ def _words(values: Iterable[str]) -> list[str]:
     return [w for value in values for w in value.split()]
 
 
-def segment_graph(segments: Mapping[str, Segment], state: State | None = None, tests: Mapping[str, Any] | None = None) -> Graph:
+def segment_graph(segments: Mapping[str, Any], state: State | None = None, tests: Mapping[str, Any] | None = None) -> Graph:
     """Segments (parents: what they read) and, given, unit tests (parent: their segment)."""
     items = {n: Item(n, "segment", s.tags, s.path, s.dependencies(), s) for n, s in segments.items()}
     for name, test in (tests or {}).items():
@@ -173,7 +173,7 @@ def segment_graph(segments: Mapping[str, Segment], state: State | None = None, t
 
 
 def select(
-    segments: Mapping[str, Segment],
+    segments: Mapping[str, Any],
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),
     state: State | None = None,

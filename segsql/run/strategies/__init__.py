@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from segsql.run.strategies.base import Strategy
+from segsql.run.strategies.clusters import ClusterStrategy
 from segsql.run.strategies.segments import SegmentStrategy
 
-#: model kind → its strategy, in the order a run stages and writes them
+#: model kind → its strategy, in the order a run stages and writes them (cluster models first:
+#: segments of the same run read their results through `cluster:` leaves)
 STRATEGIES: dict[str, type[Strategy]] = {
+    ClusterStrategy.kind: ClusterStrategy,
     SegmentStrategy.kind: SegmentStrategy,
 }
 

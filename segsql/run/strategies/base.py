@@ -44,6 +44,11 @@ class ModelResult:
         self.status = status
         self.message = message
 
+    @property
+    def note(self) -> str:
+        """What the run output says of a passing model beyond its counts (a kind may say more)."""
+        return ""
+
 
 @dataclass
 class RunContext:
@@ -60,6 +65,8 @@ class RunContext:
     scratch: list[exp.Table] = field(default_factory=list)
     #: step name → seconds, for the run's one-line timing report
     timings: dict[str, float] = field(default_factory=dict)
+    #: cluster model → the table holding this run's result (SPEC 8.1), read by `cluster:` leaves
+    cluster_tables: dict[str, exp.Table] = field(default_factory=dict)
 
     @property
     def defs(self) -> Definitions:

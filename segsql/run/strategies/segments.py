@@ -105,7 +105,8 @@ class SegmentStrategy(Strategy):
     def _stage_queries(self) -> dict[str, exp.Table]:
         """One fused query for every segment; if the engine rejects it, one per segment to isolate the failure."""
         ctx = self.ctx
-        compiler = SegmentCompiler(ctx.defs, ctx.adapter.dialect, ctx.as_of, ctx.types)
+        published = {name: ctx.adapter.table(c.table) for name, c in ctx.defs.clusters.items()}
+        compiler = SegmentCompiler(ctx.defs, ctx.adapter.dialect, ctx.as_of, ctx.types, {**published, **ctx.cluster_tables})
         started = time.monotonic()
         try:
             assert self.plan is not None

@@ -1,0 +1,234 @@
+"""Cluster models (SPEC 8.1) → SQL: the per-user feature table and the queries of k-means.
+
+Nothing here loops or fetches: `run/strategies/clusters.py` drives the algorithm and each
+step is one query built here. The features are staged once; after that every query reads
+only the staged table and carries the centroids it needs as k × d literals (no join, no
+table of centroids), so an iteration is one scan of the feature table on any engine and
+only k × d numbers travel between iterations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from sqlglot import exp
+
+from segsql.compiler.behaviour import ZERO_WHEN_EMPTY
+from segsql.compiler.column_types import ColumnTypes
+from segsql.compiler.dialects import lit
+from segsql.compiler.filters import ID_COLUMN
+from segsql.compiler.query import ID_ROW, USERS_ROW, SegmentCompiler, _Renderer
+from segsql.definitions.clusters import Cluster, Feature
+from segsql.definitions.project import Definitions
+from segsql.planner.collect import collect
+from segsql.planner.plan import Ask, MetricSpec, Plan
+from segsql.planner.rules import optimize
+from segsql.planner.windows import bounds
+
+DOUBLE = exp.DataType.Type.DOUBLE
+#: the index (in the order chosen) of a user's centroid, and its distance to it
+ASSIGNED, DISTANCE = "__cluster", "__distance"
+
+
+def original(j: int) -> str:
+    """Feature j after `missing` is substituted, before any transform: what centroids report."""
+    return f"__o{j}"
+
+
+def transformed(j: int) -> str:
+    return f"__t{j}"
+
+
+def scaled(j: int) -> str:
+    return f"__z{j}"
+
+
+def number(value: float) -> exp.Expr:
+    """A double as a literal every engine reads back bit for bit (the shortest repr, parsed as DOUBLE)."""
+    return exp.cast(exp.Literal.string(repr(float(value))), DOUBLE)
+
+
+def squared_distance(centroid: Sequence[float]) -> exp.Expr:
+    """Σ (z_j − c_j)², added left to right (the reference adds in the same order)."""
+    total: exp.Expr | None = None
+    for j, c in enumerate(centroid):
+        diff = exp.paren(exp.Sub(this=exp.column(scaled(j)), expression=number(c)))
+        term = exp.Mul(this=diff, expression=diff.copy())
+        total = term if total is None else exp.Add(this=total, expression=term)
+    assert total is not None
+    return exp.paren(total)
+
+
+def _least(values: list[exp.Expr]) -> exp.Expr:
+    return values[0] if len(values) == 1 else exp.func("LEAST", *values)
+
+
+def nearest(centroids: Sequence[Sequence[float]], prefix: str) -> tuple[list[exp.Expr], exp.Expr]:
+    """(the distance columns `<prefix>d<i>`, the index of the nearest centroid, ties to the first)."""
+    columns = [exp.alias_(squared_distance(c), f"{prefix}d{i}") for i, c in enumerate(centroids)]
+    best = _least([exp.column(f"{prefix}d{i}") for i in range(len(centroids))])
+    if len(centroids) == 1:
+        return columns, lit(0)
+    ifs = [exp.If(this=exp.EQ(this=exp.column(f"{prefix}d{i}"), expression=best.copy()), true=lit(i)) for i in range(len(centroids) - 1)]
+    return columns, exp.Case(ifs=ifs, default=lit(len(centroids) - 1))
+
+
+class ClusterCompiler:
+    """The SQL of one project's cluster models for one dialect and one `as_of`."""
+
+    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None, cluster_tables: Mapping[str, exp.Table] | None = None):
+        self.defs = definitions
+        self.dialect = dialect
+        self.as_of = as_of
+        self.segments = SegmentCompiler(definitions, dialect, as_of, types, cluster_tables=cluster_tables)
+        self.rules = self.segments.rules
+
+    # -- the feature table ----------------------------------------------------------------------
+    def plan(self, cluster: Cluster) -> Plan:
+        """The audience's plan with one more ask per measured feature: one shared scan per source."""
+        tz = self.defs.config.timezone
+        base = collect(self.defs, [cluster.audience] if cluster.audience else [], self.as_of, "flags")
+        asks = []
+        for f in cluster.features:
+            if f.leaf is None:
+                continue
+            measure = f.leaf.measures[0]
+            start, _ = bounds(f.leaf.window, self.as_of, tz)
+            spec = MetricSpec(f.leaf.source, measure.kind, f.leaf.names, f.leaf.where, f.leaf.window, measure.value)
+            asks.append(Ask(f.leaf, 0, cluster.name, spec, start))
+        return optimize(replace(base, asks=base.asks + tuple(asks)), tz)
+
+    def _value(self, f: Feature, plan: Plan) -> exp.Expr:
+        """Feature `f` of the current row in its own units; NULL when missing."""
+        if f.attribute is not None:
+            users = self.defs.sources.users
+            return self.segments.conditions.value(f.attribute, USERS_ROW, users.table if users else None).sql
+        assert f.leaf is not None
+        spec = plan.ask(f.leaf, 0).spec
+        kind = spec.kind
+        scan, metric = plan.column(replace(spec, kind="sum") if kind == "avg" else spec)
+        column: exp.Expr = exp.column(metric, table=scan)
+        if kind in ZERO_WHEN_EMPTY:
+            return exp.Coalesce(this=column, expressions=[lit(0)])
+        if kind == "avg":
+            count_scan, count_metric = plan.column(replace(spec, kind="avg_count"))
+            count = exp.Nullif(this=exp.column(count_metric, table=count_scan), expression=lit(0))
+            return exp.Div(this=exp.cast(column, DOUBLE), expression=exp.cast(count, DOUBLE))
+        if kind in ("first", "last"):  # whole days from the occurrence to as_of, floored
+            seconds = self.rules.seconds_between(column, self.rules.timestamp(self.as_of))
+            return exp.Floor(this=exp.Div(this=seconds, expression=lit(86400.0)))
+        return column
+
+    def _transform(self, f: Feature, value: exp.Expr) -> exp.Expr:
+        """`log1p`, symmetric so that it is defined below 0: sign(x) · ln(1 + |x|)."""
+        if f.transform != "log1p":
+            return value
+        magnitude = exp.Ln(this=exp.Add(this=lit(1.0), expression=exp.Abs(this=value.copy())))
+        return exp.Mul(this=exp.func("SIGN", value), expression=magnitude)
+
+    def features(self, cluster: Cluster) -> exp.Select:
+        """One row per audience member: its id, each feature in original units and transformed."""
+        plan = self.plan(cluster)
+        renderer = _Renderer(self.segments, plan)
+        audience = [cluster.audience] if cluster.audience else []
+        if plan.universe == "full_join":
+            rows, user_id = renderer._joined_rows(audience)
+        else:
+            rows, user_id = renderer._rows(audience), exp.column(ID_COLUMN, table=ID_ROW)
+        columns: list[exp.Expr] = [exp.alias_(user_id, ID_COLUMN)]
+        for j, f in enumerate(cluster.features):
+            value = exp.cast(exp.Coalesce(this=exp.cast(self._value(f, plan), DOUBLE), expressions=[number(cluster.missing)]), DOUBLE)
+            columns.append(exp.alias_(value, original(j)))
+            columns.append(exp.alias_(exp.cast(self._transform(f, value.copy()), DOUBLE), transformed(j)))
+        select = rows.select(*columns)
+        if cluster.audience:
+            predicate = renderer.predicate(cluster.audience)
+            if plan.universe == "full_join":
+                predicate = predicate.transform(lambda n: user_id.copy() if isinstance(n, exp.Column) and n.name == ID_COLUMN and n.table == ID_ROW else n, copy=False)
+            select = select.where(predicate)
+        return renderer._with_ctes(select)
+
+    # -- scaling --------------------------------------------------------------------------------
+    def statistics(self, table: exp.Table, d: int) -> exp.Select:
+        """COUNT(*), then per feature AVG, STDDEV_POP, MIN and MAX of the transformed value."""
+        columns: list[exp.Expr] = [exp.Count(this=exp.Star())]
+        for j in range(d):
+            t = exp.column(transformed(j))
+            columns += [exp.Avg(this=t), exp.func("STDDEV_POP", t.copy()), exp.Min(this=t.copy()), exp.Max(this=t.copy())]
+        return exp.select(*columns).from_(table.copy())
+
+    def scaled(self, table: exp.Table, d: int, shift: Sequence[float], divide: Sequence[float]) -> exp.Select:
+        """The features table scaled: z_j = (t_j − shift_j) / divide_j, or 0 where divide_j is 0."""
+        columns: list[exp.Expr] = [exp.column(ID_COLUMN)]
+        for j in range(d):
+            t = exp.column(transformed(j))
+            z: exp.Expr = number(0.0) if divide[j] == 0 else exp.Div(this=exp.paren(exp.Sub(this=t, expression=number(shift[j]))), expression=number(divide[j]))
+            columns += [exp.alias_(z, scaled(j)), exp.column(original(j))]
+        return exp.select(*columns).from_(table.copy())
+
+    # -- k-means++ (deterministic) --------------------------------------------------------------
+    def _ids(self) -> exp.Expr:
+        return exp.column(ID_COLUMN)
+
+    def first_centroid(self, cluster: Cluster, table: exp.Table, d: int) -> exp.Select:
+        """The user with the smallest hex md5(name || external_id)."""
+        digest = exp.MD5(this=exp.DPipe(this=lit(cluster.name), expression=self._ids(), safe=True))
+        select = exp.select(*(exp.column(scaled(j)) for j in range(d))).from_(table.copy())
+        return select.order_by(exp.Ordered(this=digest), exp.Ordered(this=self._ids())).limit(1)
+
+    def next_centroid(self, cluster: Cluster, table: exp.Table, d: int, chosen: Sequence[Sequence[float]]) -> exp.Select:
+        """The user minimising −ln(u(x)) / D(x)² among those with D > 0, ties to the smaller id."""
+        d2 = _least([squared_distance(c) for c in chosen])
+        bucket = self.rules.bucket(self._ids(), cluster.name)
+        u = exp.Div(this=exp.cast(exp.Add(this=bucket, expression=lit(1)), DOUBLE), expression=lit(10001.0))
+        inner = exp.select(self._ids(), *(exp.column(scaled(j)) for j in range(d)), exp.alias_(d2, "__d2"), exp.alias_(u, "__u")).from_(table.copy())
+        key = exp.Div(this=exp.Neg(this=exp.Ln(this=exp.column("__u"))), expression=exp.column("__d2"))
+        select = exp.select(*(exp.column(scaled(j)) for j in range(d))).from_(inner.subquery("c"))
+        select = select.where(exp.GT(this=exp.column("__d2"), expression=number(0.0)))
+        return select.order_by(exp.Ordered(this=key), exp.Ordered(this=self._ids())).limit(1)
+
+    # -- Lloyd ----------------------------------------------------------------------------------
+    def iteration(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], previous: Sequence[Sequence[float]] | None) -> exp.Select:
+        """Per (nearest centroid, unchanged since `previous`): COUNT(*) and Σ z_j — one scan of the table."""
+        new_columns, new_index = nearest(centroids, "n")
+        z = [exp.column(scaled(j)) for j in range(d)]
+        distances = exp.select(*z, *new_columns)
+        labelled: list[exp.Expr] = [*(c.copy() for c in z), exp.alias_(new_index, "__a")]
+        if previous is not None:
+            old_columns, old_index = nearest(previous, "p")
+            distances = distances.select(*old_columns)
+            labelled.append(exp.alias_(exp.EQ(this=exp.paren(new_index.copy()), expression=exp.paren(old_index)), "__same"))
+        else:
+            labelled.append(exp.alias_(exp.true(), "__same"))
+        assigned = exp.select(*labelled).from_(distances.from_(table.copy()).subquery("d"))
+        sums = [exp.Sum(this=c.copy()) for c in z]
+        keys = [exp.column("__a"), exp.column("__same")]
+        return exp.select(*keys, exp.Count(this=exp.Star()), *sums).from_(assigned.subquery("a")).group_by(*(k.copy() for k in keys))
+
+    def assignment(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], means: Sequence[Sequence[float]]) -> exp.Select:
+        """Each user's nearest centroid (index) and its distance to that cluster's mean; original units kept."""
+        columns, index = nearest(centroids, "n")
+        z = [exp.column(scaled(j)) for j in range(d)]
+        o = [exp.column(original(j)) for j in range(d)]
+        inner = exp.select(exp.column(ID_COLUMN), *z, *o, *columns).from_(table.copy())
+        with_index = exp.select(exp.column(ID_COLUMN), *(c.copy() for c in z), *(c.copy() for c in o), exp.alias_(index, ASSIGNED)).from_(inner.subquery("d"))
+        to_mean = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column(ASSIGNED), expression=lit(i)), true=squared_distance(m)) for i, m in enumerate(means)])
+        distance = exp.func("SQRT", to_mean)
+        return exp.select(exp.column(ID_COLUMN), exp.column(ASSIGNED), exp.alias_(distance, DISTANCE), *(c.copy() for c in o)).from_(with_index.subquery("a"))
+
+    def centroid_means(self, table: exp.Table, d: int) -> exp.Select:
+        """Per cluster index: its size and each feature's mean in original units."""
+        means = [exp.Avg(this=exp.column(original(j))) for j in range(d)]
+        return exp.select(exp.column(ASSIGNED), exp.Count(this=exp.Star()), *means).from_(table.copy()).group_by(exp.column(ASSIGNED))
+
+    def published(self, table: exp.Table, numbers: Mapping[int, int], labels: Mapping[int, str | None]) -> exp.Select:
+        """`cluster_<name>` rows: id, the cluster's number and label, the distance."""
+        index = exp.column(ASSIGNED)
+        cluster = exp.Case(ifs=[exp.If(this=exp.EQ(this=index.copy(), expression=lit(i)), true=lit(n)) for i, n in numbers.items()])
+        label_ifs = [exp.If(this=exp.EQ(this=index.copy(), expression=lit(i)), true=lit(text)) for i, text in labels.items() if text is not None]
+        label: exp.Expr = exp.cast(exp.Case(ifs=label_ifs), exp.DataType.Type.VARCHAR) if label_ifs else exp.cast(exp.null(), exp.DataType.Type.VARCHAR)
+        return exp.select(
+            exp.column(ID_COLUMN), exp.alias_(exp.cast(cluster, exp.DataType.Type.INT), "cluster"), exp.alias_(label, "label"), exp.alias_(exp.column(DISTANCE), "distance")
+        ).from_(table.copy())
