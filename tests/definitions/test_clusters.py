@@ -117,5 +117,5 @@ def test_a_bad_cluster_leaf_is_an_error_at_its_line(tmp_path: Path, leaf: str, m
 
 def test_a_cycle_through_a_cluster_model_is_an_error(tmp_path: Path) -> None:
     text = MODEL.replace("audience: buyers", "audience: big_ones")
-    with pytest.raises(ProjectError, match="cycle: .*big_ones -> shoppers -> big_ones|cycle: .*shoppers -> big_ones -> shoppers"):
+    with pytest.raises(ProjectError, match=r"cycle: .*big_ones -> shoppers -> big_ones|cycle: .*shoppers -> big_ones -> shoppers"):
         load(tmp_path, text, "  - name: big_ones\n    where: {cluster: {model: shoppers, in: [big]}}\n")
