@@ -59,6 +59,8 @@ class DialectRules:
     #: `ASOF LEFT JOIN` finds each row's earliest match at or after a time by a merge, without
     #: a window (funnel chains); engines without it use the window form.
     asof_join = False
+    #: the DATE_TRUNC unit of a week starting on Monday (cohort periods, SPEC 8.2)
+    week_unit = "WEEK"
 
     # -- literals and types -------------------------------------------------------------
     def timestamp(self, moment: dt.datetime) -> exp.Expr:

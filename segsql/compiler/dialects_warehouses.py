@@ -50,6 +50,8 @@ class BigQueryRules(DialectRules):
     """BigQuery: JSON through JSON_QUERY/JSON_VALUE/JSON_TYPE, epochs through TIMESTAMP_MICROS/MILLIS."""
 
     name = "bigquery"
+    #: BigQuery's WEEK starts on Sunday; ISOWEEK on Monday
+    week_unit = "ISOWEEK"
 
     def to_utc(self, value: exp.Expr, unit: str | None) -> exp.Expr:
         """TIMESTAMP_SECONDS takes INT64 only; micros keep fractional seconds as DuckDB's TO_TIMESTAMP does."""

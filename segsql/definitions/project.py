@@ -135,7 +135,7 @@ def build_definitions(project: LoadedProject) -> Definitions:
         if funnel.name in segments:
             raise ProjectError(f"funnel {funnel.name!r} has the name of a segment", funnel.location, f"rename one of them (the segment is at {segments[funnel.name].location})")
     check_funnel_tables(funnels, segments, project.config, sources)
-    check_cohorts(cohorts, {**segments, **funnels}, segments, taken_tables(segments, funnels, project.config, sources))
+    check_cohorts(cohorts, {**segments, **funnels, **clusters}, segments, taken_tables(segments, funnels, project.config, sources))
     channels = parse_channels(project.config, ctx)
     check_channels(segments, channels)
     return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels, cohorts=cohorts, clusters=clusters)

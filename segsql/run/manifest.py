@@ -35,6 +35,12 @@ class State:
         segments: dict[str, Any] = self.manifest.get("segments") or {}
         return segments
 
+    @property
+    def models(self) -> dict[str, Any]:
+        """Every model of the manifest by name: segments and cohorts."""
+        cohorts: dict[str, Any] = self.manifest.get("cohorts") or {}
+        return {**self.segments, **cohorts}
+
 
 def read_state(folder: Path | None) -> State | None:
     """The manifest of `folder`; a missing, unreadable or foreign one is a usage error."""
@@ -89,6 +95,13 @@ def manifest(session: Session, command: str, compiled: dict[str, dict[str, str]]
         "settings": {"timezone": config.timezone, "bucket_salt": config.bucket_salt, "segment_prefix": config.segment_prefix},
         "sources": plain(sources.data) if sources is not None else None,
         "segments": {name: _segment(session, seg, compiled.get(name, {})) for name, seg in sorted(defs.segments.items())},
+        "cohorts": {
+            name: {
+                "path": c.path, "line": c.location.line, "description": c.description, "tags": list(c.tags), "depends_on": list(c.dependencies()),
+                "table": c.table, "membership_hash": c.membership_hash(), "metadata_hash": c.metadata_hash(),
+            }
+            for name, c in sorted(defs.cohorts.items())
+        },
         "unit_tests": {
             name: {"path": t.location.file, "line": t.location.line, "model": t.model, "kind": t.kind, "as_of": t.as_of_text, "tags": list(t.tags)}
             for name, t in sorted(defs.unit_tests.items())

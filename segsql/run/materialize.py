@@ -150,6 +150,9 @@ class Run:
             started = time.monotonic()
             self._commit()
             ctx.timings["commit"] = time.monotonic() - started
+            for strategy in self.strategies:  # committed: a failed clean-up is retried by the next run
+                with contextlib.suppress(EngineError):
+                    strategy.after_commit()
         except EngineError as err:
             for res in self.results.values():
                 if res.status == "success":

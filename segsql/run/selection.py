@@ -19,24 +19,35 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
-from segsql.definitions.segments import Segment
 from segsql.errors import UsageError
 from segsql.run.manifest import State
 from segsql.util.suggest import closest, suggest
 
 
+class Selectable(Protocol):
+    """A model of any kind, as selection sees it (segments, cohorts, ...)."""
+
+    @property
+    def tags(self) -> tuple[str, ...]: ...
+    @property
+    def path(self) -> str: ...
+    def dependencies(self) -> tuple[str, ...]: ...
+    def membership_hash(self) -> str: ...
+    def metadata_hash(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Item:
-    """One selectable node: a segment or a unit test."""
+    """One selectable node: a model or a unit test."""
 
     name: str
     kind: str
     tags: tuple[str, ...]
     path: str
     parents: tuple[str, ...]
-    segment: Segment | None = None
+    segment: Selectable | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +92,7 @@ def _by_path(graph: Graph, value: str) -> set[str]:
     return found
 
 
-STATE_CHECKS: dict[str, Callable[[Segment, dict[str, Any] | None], bool]] = {
+STATE_CHECKS: dict[str, Callable[[Selectable, dict[str, Any] | None], bool]] = {
     "new": lambda seg, old: old is None,
     "modified": lambda seg, old: old is None or old.get("membership_hash") != seg.membership_hash() or old.get("metadata_hash") != seg.metadata_hash(),
     "modified.body": lambda seg, old: old is None or old.get("membership_hash") != seg.membership_hash(),
@@ -96,7 +107,7 @@ def _by_state(graph: Graph, value: str) -> set[str]:
         raise UsageError(f"unknown state selector state:{value}", hint=(f"did you mean 'state:{best}'? " if best else "") + f"use one of: {known}")
     if graph.state is None:
         raise UsageError(f"state:{value} needs --state DIR", hint="pass a previous target/ folder with --state")
-    previous = graph.state.segments
+    previous = graph.state.models
     return {n for n, i in graph.items.items() if i.segment is not None and check(i.segment, previous.get(n))}
 
 
@@ -187,7 +198,7 @@ def select(
 
 
 def select_tests(
-    segments: Mapping[str, Segment],
+    segments: Mapping[str, Selectable],
     tests: Mapping[str, Any],
     include: Iterable[str] = (),
     exclude: Iterable[str] = (),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from segsql.run.strategies.base import Strategy
 from segsql.run.strategies.clusters import ClusterStrategy
+from segsql.run.strategies.cohorts import CohortStrategy
 from segsql.run.strategies.segments import SegmentStrategy
 
 #: model kind → its strategy, in the order a run stages and writes them (cluster models first:
@@ -11,6 +12,7 @@ from segsql.run.strategies.segments import SegmentStrategy
 STRATEGIES: dict[str, type[Strategy]] = {
     ClusterStrategy.kind: ClusterStrategy,
     SegmentStrategy.kind: SegmentStrategy,
+    CohortStrategy.kind: CohortStrategy,
 }
 
 __all__ = ["STRATEGIES", "Strategy"]

@@ -122,6 +122,9 @@ class Strategy:
         """The DML that publishes the passing models, run inside the run's one transaction."""
         raise NotImplementedError
 
+    def after_commit(self) -> None:
+        """After the commit: clean-up DDL that readers need not see atomically (none by default)."""
+
     def state(self) -> dict[str, dict[str, Any]]:
         """Per passing model what the run-state row records (definition hash, size)."""
         raise NotImplementedError

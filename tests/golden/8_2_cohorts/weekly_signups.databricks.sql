@@ -1,0 +1,174 @@
+WITH __cohort_rows AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS __uid,
+    e.__utc_time AS __t,
+    FALSE AS __c0_e,
+    COALESCE(
+      CAST(e.event_name AS STRING) IN ('app_open')
+      AND COALESCE(
+        IF(
+          SCHEMA_OF_VARIANT(
+            TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["platform"]', 'VARIANT')
+          ) = 'STRING',
+          TRY_VARIANT_GET(PARSE_JSON(CAST(e.properties AS STRING)), '$["platform"]', 'STRING')
+        ) = 'ios',
+        FALSE
+      ),
+      FALSE
+    ) AS __c0_r
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    (
+      CAST(e.external_id AS STRING) <> ''
+      AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND CAST(e.event_name AS STRING) IN ('app_open')
+), __cohort_grid AS (
+  SELECT
+    __n
+  FROM VALUES
+    (0),
+    (1),
+    (2),
+    (3),
+    (4),
+    (5),
+    (6),
+    (7),
+    (8) AS g(__n)
+), __universe AS (
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.events
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(occurred_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+  UNION
+  SELECT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(purchased_at AS TIMESTAMP) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+), __cohort0_users AS (
+  SELECT
+    CAST(u.external_id AS STRING) AS __uid,
+    CAST(TIMESTAMP_MILLIS(CAST(u.signup_ms AS BIGINT)) AS TIMESTAMP) AS __entry,
+    CAST(DATE_TRUNC(
+      'WEEK',
+      CONVERT_TIMEZONE(
+        'UTC',
+        'Asia/Seoul',
+        CAST(TIMESTAMP_MILLIS(CAST(u.signup_ms AS BIGINT)) AS TIMESTAMP)
+      )
+    ) AS DATE) AS cohort_start,
+    CAST(NULL AS STRING) AS breakdown
+  FROM main.users AS u
+  WHERE
+    (
+      CAST(u.external_id AS STRING) <> ''
+      AND CAST(TIMESTAMP_MILLIS(CAST(u.signup_ms AS BIGINT)) AS TIMESTAMP) <= CAST('2026-11-22 12:00:00.000000' AS TIMESTAMP)
+    )
+    AND CAST(u.external_id AS STRING) IN (
+      SELECT
+        v.external_user_id
+      FROM __universe AS v
+      LEFT JOIN main.users AS u
+        ON CAST(u.external_id AS STRING) = v.external_user_id
+      WHERE
+        COALESCE(CAST(u.country AS STRING) = 'KR', FALSE)
+    )
+), __cohort0_returns AS (
+  SELECT DISTINCT
+    r.__uid,
+    c.cohort_start,
+    c.breakdown,
+    CAST(DATEDIFF(
+      DAY,
+      c.cohort_start,
+      CAST(DATE_TRUNC('WEEK', CONVERT_TIMEZONE('UTC', 'Asia/Seoul', r.__t)) AS DATE)
+    ) / 7 AS BIGINT) AS __n
+  FROM __cohort_rows AS r
+  JOIN __cohort0_users AS c
+    ON r.__uid = c.__uid
+  WHERE
+    r.__c0_r
+    AND r.__t > c.__entry
+    AND CAST(DATEDIFF(
+      DAY,
+      c.cohort_start,
+      CAST(DATE_TRUNC('WEEK', CONVERT_TIMEZONE('UTC', 'Asia/Seoul', r.__t)) AS DATE)
+    ) / 7 AS BIGINT) <= 8
+)
+SELECT
+  cohort,
+  cohort_start,
+  breakdown,
+  period,
+  cohort_size,
+  returned,
+  retention
+FROM (
+  SELECT
+    'weekly_signups' AS cohort,
+    cohort_start,
+    breakdown,
+    CAST(period AS INT) AS period,
+    CAST(SUM(cohort_size) AS BIGINT) AS cohort_size,
+    CAST(SUM(returned) AS BIGINT) AS returned,
+    CAST(SUM(returned) AS DOUBLE) / CAST(SUM(cohort_size) AS DOUBLE) AS retention
+  FROM (
+    SELECT
+      s.cohort_start,
+      s.breakdown,
+      g.__n AS period,
+      s.size AS cohort_size,
+      0 AS returned
+    FROM (
+      SELECT
+        cohort_start,
+        breakdown,
+        COUNT(*) AS size
+      FROM __cohort0_users
+      GROUP BY
+        cohort_start,
+        breakdown
+    ) AS s
+    CROSS JOIN __cohort_grid AS g
+    WHERE
+      g.__n <= 8
+      AND g.__n <= CAST(DATEDIFF(DAY, s.cohort_start, CAST('2026-11-16' AS DATE)) / 7 AS BIGINT)
+    UNION ALL
+    SELECT
+      cohort_start,
+      breakdown,
+      __n AS period,
+      0 AS cohort_size,
+      COUNT(*) AS returned
+    FROM __cohort0_returns
+    GROUP BY
+      cohort_start,
+      breakdown,
+      __n
+  ) AS t
+  GROUP BY
+    cohort_start,
+    breakdown,
+    period
+) AS cohorts
+ORDER BY
+  cohort,
+  cohort_start,
+  breakdown NULLS LAST,
+  period
