@@ -294,6 +294,36 @@ def funnel(name: str, trends: bool, chart_path: Path | None, as_of: str | None, 
 
 @cli.command()
 @click.argument("name")
+@click.option("--chart", "chart_path", type=click.Path(path_type=Path, dir_okay=False), help="Also draw the triangle as a heat map: .png, .svg or .html (opens offline).")
+@AS_OF
+@FORMAT
+def cohort(name: str, chart_path: Path | None, as_of: str | None, fmt: str) -> None:
+    """A cohort model's retention triangle at --as-of, computed without writing; optionally a heat map."""
+    from segsql.reports import charts
+    from segsql.reports.cohorts import chart, cohort_report
+    from segsql.util.suggest import suggest
+
+    session = _session(as_of)
+    cohorts = session.definitions.cohorts
+    if name not in cohorts:
+        raise UsageError(f"no cohort named {name!r}", hint=suggest(name, cohorts, what="cohort"))
+    if chart_path is not None:
+        charts.check_path(chart_path)
+    with session.connect() as adapter:
+        report = cohort_report(session, adapter, name)
+    if chart_path is not None:
+        charts.save(chart(report), chart_path)
+    if fmt == "json":
+        output.print_json({**report.as_dict(), **({"chart": str(chart_path)} if chart_path else {})})
+        return
+    columns, rows = report.triangle()
+    output.print_table(f"{name}: share returning per {report.period} since entry, at {report.as_of}", columns, rows)
+    if chart_path is not None:
+        output.status(f"chart written to {chart_path}")
+
+
+@cli.command()
+@click.argument("name")
 @AS_OF
 @FORMAT
 def explain(name: str, as_of: str | None, fmt: str) -> None:
