@@ -21,6 +21,7 @@ from segsql.definitions.filters import (
     BehaviourFilter,
     ClusterFilter,
     Filter,
+    FunnelFilter,
     Near,
     Not,
     RandomBucket,
@@ -56,6 +57,7 @@ class FilterCompiler:
         id_row: str,
         behaviour: BehaviourCompiler,
         cluster_tables: Mapping[str, exp.Table] | None = None,
+        funnel_users: Callable[[str], exp.Expr] | None = None,
     ):
         self.conditions = conditions
         self.rules = conditions.rules
@@ -66,6 +68,8 @@ class FilterCompiler:
         self.id_row = id_row
         self.behaviour = behaviour
         self.cluster_tables = cluster_tables or {}
+        #: funnel → a FROM item with `funnel`, `external_user_id`, `furthest_step` (the entered users)
+        self.funnel_users = funnel_users
 
     def compile(self, node: Filter) -> exp.Expr:
         method: Callable[[Filter], exp.Expr] = getattr(self, f"compile_{_snake(type(node).__name__)}")
@@ -104,6 +108,23 @@ class FilterCompiler:
             tests.append(exp.In(this=exp.column("label", table="c"), expressions=labels))
         ids = exp.select(exp.column(ID_COLUMN, table="c")).from_(exp.alias_(table.copy(), "c", table=True)).where(exp.or_(*tests))
         return self.id_column().isin(query=ids)
+
+    def compile_funnel_filter(self, node: FunnelFilter) -> exp.Expr:
+        """Users whose furthest step satisfies the comparison (SPEC 3.7). Entered users are read
+        from the funnel's users; everyone else has furthest step 0, so when 0 satisfies it the
+        users not entered count too (the comparison of 0 is a constant the engine folds)."""
+        step = Typed(exp.column("furthest_step", table="fu"), "number")
+        reached = self._entered(node.funnel).where(two_valued(self.conditions.condition(step, node.condition)))
+        at_zero = two_valued(self.conditions.condition(Typed(lit(0), "number"), node.condition))
+        never = exp.and_(at_zero, exp.not_(self.id_column().isin(query=self._entered(node.funnel))))
+        return exp.paren(exp.or_(self.id_column().isin(query=reached), never))
+
+    def _entered(self, funnel: str) -> exp.Select:
+        assert self.funnel_users is not None
+        rows = exp.alias_(self.funnel_users(funnel), "fu", table=True)
+        ids = exp.column(ID_COLUMN, table="fu")
+        same = exp.EQ(this=exp.column("funnel", table="fu"), expression=lit(funnel))
+        return exp.select(ids).from_(rows).where(same, exp.not_(exp.Is(this=ids.copy(), expression=exp.null())))
 
     def id_column(self) -> exp.Expr:
         return exp.column(ID_COLUMN, table=self.id_row)

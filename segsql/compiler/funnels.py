@@ -24,6 +24,7 @@ Each funnel takes one of two shapes (`is_greedy`):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -75,8 +76,21 @@ class Columns:
 class FunnelCompiler:
     """Compiles the funnels of a project for one dialect and one `as_of`."""
 
-    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None):
+    def __init__(
+        self,
+        definitions: Definitions,
+        dialect: str,
+        as_of: dt.datetime,
+        types: ColumnTypes | None = None,
+        *,
+        cluster_tables: Mapping[str, exp.Table] | None = None,
+        funnel_tables: Mapping[str, exp.Table] | None = None,
+    ):
+        """`cluster_tables` and `funnel_tables`: where an audience's `cluster:` and `funnel:`
+        leaves read results a run has staged (see `SegmentCompiler`)."""
         self.defs = definitions
+        self.cluster_tables = dict(cluster_tables or {})
+        self.funnel_tables = dict(funnel_tables or {})
         self.dialect = dialect
         self.rules = rules_for(dialect)
         self.as_of = as_of
@@ -220,7 +234,7 @@ class FunnelCompiler:
             *(exp.alias_(t, f"step_{j}_at") for j, t in enumerate(times, start=1)),
         )
         if funnel.audience is not None:
-            members = SegmentCompiler(self.defs, self.dialect, self.as_of, self.conditions.types).members(funnel.audience)
+            members = SegmentCompiler(self.defs, self.dialect, self.as_of, self.conditions.types, self.cluster_tables, self.funnel_tables).members(funnel.audience)
             select = select.where(c(UID, table="c").isin(query=members))
         return select
 

@@ -55,17 +55,40 @@ def _is_universe_id(node: exp.Expr) -> bool:
 class SegmentCompiler:
     """Renders plans of a project's segments for one dialect and one `as_of`."""
 
-    def __init__(self, definitions: Definitions, dialect: str, as_of: dt.datetime, types: ColumnTypes | None = None, cluster_tables: Mapping[str, exp.Table] | None = None):
+    def __init__(
+        self,
+        definitions: Definitions,
+        dialect: str,
+        as_of: dt.datetime,
+        types: ColumnTypes | None = None,
+        cluster_tables: Mapping[str, exp.Table] | None = None,
+        funnel_tables: Mapping[str, exp.Table] | None = None,
+    ):
         """`types`: what the engine reports about the source columns (a run knows; `compile` does not);
         `cluster_tables`: where `cluster:` leaves read each model's result (a run's staged one;
-        by default the model's published `cluster_<name>` table)."""
+        by default the model's published `cluster_<name>` table); `funnel_tables`: where `funnel:`
+        leaves read a funnel's users (a run's staged table; by default computed inline)."""
         self.defs = definitions
         self.cluster_tables = dict(cluster_tables or {})
+        self.funnel_tables = dict(funnel_tables or {})
         self.dialect = dialect
         self.rules: DialectRules = rules_for(dialect)
         self.as_of = as_of
         self.conditions = ConditionCompiler(self.rules, as_of, types)
         self._sql_cache: dict[str, exp.Query] = {}
+
+    def funnel_users(self, name: str) -> exp.Expr:
+        """What a `funnel:` leaf reads (`funnel`, `external_user_id`, `furthest_step`): the run's
+        staged users, so a run evaluates each funnel once; outside a run (show, compile, unit
+        tests) the funnel's query itself."""
+        table = self.funnel_tables.get(name)
+        if table is not None:
+            return table.copy()
+        # imported here: funnels.py compiles audiences with this class
+        from segsql.compiler.funnels import FunnelCompiler
+
+        compiler = FunnelCompiler(self.defs, self.dialect, self.as_of, self.conditions.types, cluster_tables=self.cluster_tables, funnel_tables=self.funnel_tables)
+        return compiler.users([name]).subquery()
 
     def members(self, name: str) -> exp.Select:
         """SELECT the external ids of one segment's members (for compile, show, SQL refs)."""
@@ -170,12 +193,12 @@ class _Renderer:
         if seg.sql is not None:
             return exp.not_(exp.Is(this=exp.column(ID_COLUMN, table=self._sql_alias(name)), expression=exp.null()))
         assert seg.where is not None
-        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour, self.compiler.cluster_tables)
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour, self.compiler.cluster_tables, self.compiler.funnel_users)
         return compiler.compile(seg.where)
 
     def consent(self, channel: str) -> exp.Expr:
         """The two-valued consent of channel `channel` on the current row."""
-        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour, self.compiler.cluster_tables)
+        compiler = FilterCompiler(self.conditions, self.defs.sources, self.defs.config.bucket_salt, self._flag, USERS_ROW, ID_ROW, self.behaviour, self.compiler.cluster_tables, self.compiler.funnel_users)
         return compiler.compile(self.defs.channels[channel].where)
 
     def _flag(self, name: str) -> exp.Expr:

@@ -89,6 +89,16 @@ class ClusterFilter:
 
 
 @dataclass(frozen=True)
+class FunnelFilter:
+    """`funnel: checkout` with `furthest_step: {gte: 2}` (SPEC 3.7): users whose furthest step
+    in the funnel satisfies the comparison; 0 for users who never entered it."""
+
+    funnel: str
+    condition: Condition
+    location: Location = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class RandomBucket:
     condition: Condition
     location: Location = field(compare=False, repr=False)
@@ -211,4 +221,4 @@ class RfmFilter:
     location: Location = field(compare=False, repr=False)
 
 
-Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | ClusterFilter | RandomBucket | Near | BehaviourFilter | SequenceFilter | RfmFilter
+Filter = AllOf | AnyOf | Not | AttributeFilter | SegmentRef | ClusterFilter | FunnelFilter | RandomBucket | Near | BehaviourFilter | SequenceFilter | RfmFilter

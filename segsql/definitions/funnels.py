@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from segsql.definitions.filters import CatalogCondition, RowCondition, ValueRef, Window
+from segsql.definitions.feasible import possible
+from segsql.definitions.filters import (
+    CatalogCondition,
+    FunnelFilter,
+    RowCondition,
+    ValueRef,
+    Window,
+    walk,
+)
 from segsql.definitions.parse_behaviour import parse_duration, parse_rows, parse_window
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
@@ -268,7 +277,8 @@ def parse_funnel(data: Any, loc: Location, ctx: FilterContext) -> Funnel:
 
 
 def check_funnels(funnels: dict[str, Funnel], segments: dict[str, Any]) -> None:
-    """Audiences name segments of the project."""
+    """Audiences name segments of the project; `funnel:` leaves name funnels and a step count
+    some user can have (0 .. the funnel's steps)."""
     for funnel in funnels.values():
         if funnel.audience is not None and funnel.audience not in segments:
             raise ProjectError(
@@ -277,3 +287,20 @@ def check_funnels(funnels: dict[str, Funnel], segments: dict[str, Any]) -> None:
                 suggest(funnel.audience, segments, what="segment"),
             )
 
+    for seg in segments.values():
+        for leaf in walk(seg.where) if getattr(seg, "where", None) is not None else ():
+            if isinstance(leaf, FunnelFilter):
+                check_leaf(leaf, funnels)
+
+
+def check_leaf(leaf: FunnelFilter, funnels: Mapping[str, Funnel]) -> None:
+    funnel = funnels.get(leaf.funnel)
+    if funnel is None:
+        raise ProjectError(f"unknown funnel {leaf.funnel!r}", leaf.location, suggest(leaf.funnel, funnels, what="funnel"))
+    k = len(funnel.steps)
+    if not possible((leaf.condition,), 0, k):
+        raise ProjectError(
+            f"furthest_step can never satisfy this comparison: funnel {funnel.name!r} has steps 1..{k} (0 = never entered)",
+            leaf.location,
+            f"compare with a number from 0 to {k}",
+        )

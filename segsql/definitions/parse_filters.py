@@ -13,6 +13,7 @@ from segsql.definitions.filters import (
     ClusterFilter,
     Condition,
     Filter,
+    FunnelFilter,
     Near,
     Not,
     RandomBucket,
@@ -34,8 +35,7 @@ from segsql.definitions.sources import Column, Sources
 from segsql.errors import Location, ProjectError
 from segsql.util.suggest import closest, suggest
 
-FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "cluster", "random_bucket", "near", "event", "purchase", "sequence", "rfm")
-PLANNED_KINDS = ("funnel",)
+FILTER_KINDS = ("all", "any", "not", "attribute", "segment", "cluster", "funnel", "random_bucket", "near", "event", "purchase", "sequence", "rfm")
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,20 @@ def _cluster_leaf(node: Node) -> ClusterFilter:
     return ClusterFilter(model, values, inner.loc)
 
 
+def _funnel_leaf(node: Node, ctx: FilterContext) -> FunnelFilter:
+    """`funnel: checkout` with `furthest_step: {gte: 2}`; the funnel and its step count are
+    checked once all models are read."""
+    node.check_keys(["funnel", "furthest_step"])
+    funnel = node.string("funnel", required=True) or ""
+    if not node.has("furthest_step"):
+        raise node.fail("a funnel filter needs `furthest_step`", f"write funnel: {funnel}, furthest_step: {{gte: 2}} (0 = never entered)")
+    inner = node.child("furthest_step", "furthest_step")
+    cond = parse_condition(inner, "number", ctx, "furthest_step", ())
+    if cond.op not in NUMBER_COMPARISONS:
+        raise inner.fail("furthest_step takes a number comparison", "write furthest_step: {gte: 2}")
+    return FunnelFilter(funnel, cond, node.loc)
+
+
 def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
     """Parse one filter node (a mapping; a bare list means `all:`)."""
     if isinstance(data, list):
@@ -174,7 +188,7 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
         node = Node(data, loc, "filter")
         return AllOf(_children(node, "all", ctx), loc)
     node = Node(data, loc, "filter")
-    kinds = [k for k in node.data if k in FILTER_KINDS or k in PLANNED_KINDS]
+    kinds = [k for k in node.data if k in FILTER_KINDS]
     if not kinds:
         first = str(next(iter(node.data), ""))
         raise node.fail(f"a filter needs one of: {', '.join(FILTER_KINDS)}", suggest(first, FILTER_KINDS) if first else "see the filter language in the README", first or None)
@@ -191,8 +205,6 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
         return parse_sequence(node, ctx)
     if kind == "rfm":
         return parse_rfm(node, ctx)
-    if kind in PLANNED_KINDS:
-        raise node.fail(f"`{kind}` filters are not available in this version of segsql", "use attribute, segment, behaviour or other filters", kind)
     if kind == "attribute":
         return _user_attribute_filter(node, ctx)
     if kind == "segment":
@@ -200,6 +212,8 @@ def parse_filter(data: Any, loc: Location, ctx: FilterContext) -> Filter:
         return SegmentRef(node.string("segment", required=True) or "", node.loc)
     if kind == "cluster":
         return _cluster_leaf(node)
+    if kind == "funnel":
+        return _funnel_leaf(node, ctx)
     if kind == "random_bucket":
         node.check_keys(["random_bucket"])
         inner = node.child("random_bucket", "random_bucket")

@@ -27,6 +27,7 @@ from segsql.definitions.unit_tests import UnitTest, parse_unit_test
 from segsql.errors import Location, ProjectError
 from segsql.project.config import ProjectConfig
 from segsql.project.loader import LoadedProject
+from segsql.util.suggest import suggest
 
 TOP_LEVEL_KEYS = ("segments", "funnels", "unit_tests", "cohorts", "clusters")
 #: Blocks of the SPEC that no parser reads yet, with the SPEC section that defines them. A
@@ -127,13 +128,13 @@ def build_definitions(project: LoadedProject) -> Definitions:
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)
     check_clusters(clusters, segments, taken_tables(segments, funnels, project.config, sources))
-    check_references({**segments, **clusters})
-    check_cycles({**segments, **clusters})
-    check_unit_tests(unit_tests, segments)
     check_funnels(funnels, segments)
     for funnel in funnels.values():  # selectors and the DAG name models, whatever their kind
         if funnel.name in segments:
             raise ProjectError(f"funnel {funnel.name!r} has the name of a segment", funnel.location, f"rename one of them (the segment is at {segments[funnel.name].location})")
+    check_references({**segments, **clusters, **funnels})
+    check_cycles({**segments, **clusters, **funnels})
+    check_unit_tests(unit_tests, segments, funnels)
     check_funnel_tables(funnels, segments, project.config, sources)
     check_cohorts(cohorts, {**segments, **funnels, **clusters}, segments, taken_tables(segments, funnels, project.config, sources))
     channels = parse_channels(project.config, ctx)
@@ -141,16 +142,14 @@ def build_definitions(project: LoadedProject) -> Definitions:
     return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels, cohorts=cohorts, clusters=clusters)
 
 
-def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment]) -> None:
-    """A test names a segment of the project, and no segment shares its name (selectors name both)."""
+def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment], funnels: dict[str, Funnel]) -> None:
+    """A test names a segment (or funnel) of the project, and no segment shares its name (selectors name both)."""
     for test in tests.values():
         if test.name in segments:
             raise ProjectError(f"unit test {test.name!r} has the name of a segment", test.location, f"rename the test (the segment is at {segments[test.name].location}), e.g. {test.name}_test")
-        if test.kind == "funnel":
-            raise ProjectError(
-                f"unit test {test.name!r} tests funnel {test.model!r}, but funnels are not built in this version of segsql (SPEC section 4)",
-                test.location,
-                "test a segment for now (segment: <name>), or remove the test",
-            )
+        if test.kind == "funnel" and test.model not in funnels:
+            raise ProjectError(f"unit test {test.name!r} tests unknown funnel {test.model!r}", test.location, suggest(test.model, funnels, what="funnel"))
+        if test.kind == "funnel" and test.expect.furthest_step is None:
+            raise ProjectError(f"unit test {test.name!r} of funnel {test.model!r} has no `furthest_step`", test.location, "add expect: {furthest_step: {u1: 2, u2: 0}}")
         if test.kind == "segment" and test.model not in segments:
             raise ProjectError(f"unit test {test.name!r} tests unknown segment {test.model!r}", test.location, f"fix the name (known: {', '.join(sorted(segments)) or 'none'})")

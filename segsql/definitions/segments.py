@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 from segsql.definitions.canonical import digest
-from segsql.definitions.filters import ClusterFilter, Filter, SegmentRef, walk
+from segsql.definitions.filters import ClusterFilter, Filter, FunnelFilter, SegmentRef, walk
 from segsql.definitions.meaning import meaning
 from segsql.definitions.parse_filters import FilterContext, parse_filter
 from segsql.definitions.reader import NAME_RE, Node
@@ -93,7 +93,7 @@ class Segment:
         return self.location.file
 
     def dependencies(self) -> tuple[str, ...]:
-        """Models this one reads: `segment:` leaves and `ref()` in SQL, and the models of `cluster:` leaves."""
+        """Models this one reads: `segment:` leaves and `ref()` in SQL, the models of `cluster:` leaves and the funnels of `funnel:` leaves."""
         if self.sql is not None:
             return self.sql.refs()
         return tuple(dict.fromkeys(name for name, _ in self.dependency_locations()))
@@ -104,13 +104,13 @@ class Segment:
         if self.where is None:
             return []
         return [
-            (n.segment, n.location) if isinstance(n, SegmentRef) else (n.model, n.location)
+            (n.segment, n.location) if isinstance(n, SegmentRef) else (n.funnel, n.location) if isinstance(n, FunnelFilter) else (n.model, n.location)
             for n in walk(self.where)
-            if isinstance(n, SegmentRef | ClusterFilter)
+            if isinstance(n, SegmentRef | ClusterFilter | FunnelFilter)
         ]
 
     def segment_dependencies(self) -> tuple[str, ...]:
-        """The segments among `dependencies()` (a `cluster:` leaf reads a cluster model instead)."""
+        """The segments among `dependencies()` (a `cluster:` or `funnel:` leaf reads another kind of model)."""
         if self.sql is not None:
             return self.sql.refs()
         return tuple(dict.fromkeys(n.segment for n in walk(self.where) if isinstance(n, SegmentRef))) if self.where is not None else ()

@@ -31,6 +31,7 @@ from segsql.run.state import RUNS, ensure_state_tables
 from segsql.run.strategies import STRATEGIES
 from segsql.run.strategies.base import ModelResult, Progress, RunContext, Strategy
 from segsql.run.strategies.clusters import clusters_read
+from segsql.run.strategies.funnels import funnels_read
 from segsql.run.strategies.segments import insert_values
 from segsql.run.traits import check_traits_unique, first_duplicate
 from segsql.util.words import plural
@@ -85,7 +86,7 @@ class Run:
         self.ctx = RunContext(session, adapter, dry_run, resync, progress or (lambda _message: None))
         self.defs = session.definitions
         by_kind: dict[str, list[str]] = {}
-        for name in [*names, *clusters_read(self.defs, names)]:
+        for name in [*names, *clusters_read(self.defs, names), *funnels_read(self.defs, names)]:
             by_kind.setdefault(self.defs.models[name].kind, []).append(name)
         self.strategies: list[Strategy] = [STRATEGIES[kind](self.ctx, by_kind[kind]) for kind in STRATEGIES if kind in by_kind]
         self.names = [n for s in self.strategies for n in s.names]

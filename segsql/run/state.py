@@ -31,7 +31,8 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
 CDI_COLUMNS = [("UPDATED_AT", "TIMESTAMP"), ("EXTERNAL_ID", "VARCHAR"), ("PAYLOAD", "VARCHAR")]
 
 
-def _type(adapter: Adapter, kind: str) -> exp.DataType:
+def logical_type(adapter: Adapter, kind: str) -> exp.DataType:
+    """A segsql logical column type in the adapter's dialect (TIMESTAMP is naive UTC everywhere)."""
     if kind == "TIMESTAMP":
         return exp.DataType.build("TIMESTAMP_NTZ" if adapter.dialect == "snowflake" else "TIMESTAMP", dialect=adapter.dialect)
     return exp.DataType.build(kind)
@@ -42,7 +43,7 @@ def create_table(adapter: Adapter, name: str, columns: list[tuple[str, str]], no
     defs = [
         exp.ColumnDef(
             this=exp.to_identifier(col),
-            kind=_type(adapter, kind),
+            kind=logical_type(adapter, kind),
             constraints=[exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if col in not_null else [],
         )
         for col, kind in columns

@@ -67,6 +67,8 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict)
     #: cluster model → the table holding this run's result (SPEC 8.1), read by `cluster:` leaves
     cluster_tables: dict[str, exp.Table] = field(default_factory=dict)
+    #: funnel → the table holding this run's staged users of it (SPEC 4), read by `funnel:` leaves
+    funnel_tables: dict[str, exp.Table] = field(default_factory=dict)
 
     @property
     def defs(self) -> Definitions:
