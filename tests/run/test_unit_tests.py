@@ -231,7 +231,7 @@ def test_select_picks_tests_directly_and_through_their_segments(tmp_path: Path) 
         ("unit_tests:\n  - name: t\n    segment: shoe_buyers\n    expect: {size: 0}\n", "models/tests.yml:2: a unit test needs a frozen `as_of`"),
         ("unit_tests:\n  - name: t\n    segment: no_such\n    as_of: 2026-01-01\n    expect: {size: 0}\n", "tests unknown segment 'no_such'"),
         ("unit_tests:\n  - name: t\n    segment: shoe_buyers\n    as_of: 2026-01-01\n", "models/tests.yml:2: a unit test needs `expect`"),
-        ("unit_tests:\n  - name: t\n    funnel: checkout\n    as_of: 2026-01-01\n    expect: {furthest_step: {u1: 2}}\n", "funnels are not built in this version of segsql"),
+        ("unit_tests:\n  - name: t\n    funnel: checkout\n    as_of: 2026-01-01\n    expect: {furthest_step: {u1: 2}}\n", "tests unknown funnel 'checkout'"),
         ("unit_tests:\n  - name: t\n    segment: shoe_buyers\n    as_of: 2026-01-01\n    given: {traits: {scores: []}}\n    expect: {size: 0}\n", "which models/sources.yml does not declare"),
         ("unit_tests:\n  - name: shoe_buyers\n    segment: shoe_buyers\n    as_of: 2026-01-01\n    expect: {size: 0}\n", "has the name of a segment"),
         ("unit_tests:\n  - name: t\n    segment: shoe_buyers\n    as_of: 2026-01-01\n    expect: {size: 0, furthest_step: {a: 1}}\n", "`furthest_step` is for a funnel test"),
