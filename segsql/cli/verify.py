@@ -23,16 +23,17 @@ from segsql.run.unit_tests import TestResult
 
 
 def _tests(session: Session, select: tuple[str, ...], exclude: tuple[str, ...], previous: State | None, *, with_tested: bool = True) -> tuple[list[str], list[str]]:
-    """(unit tests, segments) that `--select`/`--exclude` pick (tests by name or by their segment)."""
+    """(unit tests, segments) that `--select`/`--exclude` pick (tests by name or by their segment or funnel)."""
     from segsql.run.selection import select_tests
 
     defs = session.definitions
-    return select_tests(defs.segments, defs.unit_tests, select, exclude, previous, with_tested=with_tested)
+    tests, models = select_tests({**defs.segments, **defs.funnels}, defs.unit_tests, select, exclude, previous, with_tested=with_tested)
+    return tests, [n for n in models if n in defs.segments]
 
 
 def _print_tests(results: list[TestResult], total: int) -> None:
     rows = [(r.status.upper(), r.name, r.model, r.location, r.size, f"{r.seconds:.2f}s") for r in results]
-    output.print_table(f"unit tests: {len(results)} of {total} selected, each on an in-memory DuckDB at its as_of", ["result", "test", "segment", "defined at", "size", "time"], rows)
+    output.print_table(f"unit tests: {len(results)} of {total} selected, each on an in-memory DuckDB at its as_of", ["result", "test", "model", "defined at", "size", "time"], rows)
     for r in results:
         if r.status != "pass":
             output.print_error(f"{r.location}: unit test {r.name} ({r.model}) {r.status}: {r.message}")

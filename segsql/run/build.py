@@ -55,6 +55,6 @@ def build(session: Session, adapter: Adapter, names: list[str], tests: list[str]
         for dep in sorted(dependents(segments, test.model) & set(names)):
             skipped.setdefault(dep, f"skipped: depends on {test.model}, whose unit test {test.name} {test.status}ed")
     skipped = {n: why for n, why in skipped.items() if segments[n].materialized == "table"}
-    rest = [n for n in topological_order(segments, names) if n in names and n not in skipped]
+    rest = [n for n in topological_order(session.definitions.models, names) if n in names and n not in skipped]
     run = run_models(session, adapter, rest, dry_run=dry_run, progress=progress)
     return BuildResult(results, run, skipped, session.definitions.config.segment_prefix)

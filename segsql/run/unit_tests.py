@@ -5,6 +5,8 @@ Snowflake name gets an attached in-memory catalog), so SQL segments that name th
 tables run unchanged; the project's definitions are compiled for DuckDB at the test's
 frozen `as_of`, with SQL segments read in the dialect they were written for (the
 target's, unless they say otherwise). A Snowflake project is thereby tested locally.
+A funnel test runs the funnel's own query (`FunnelCompiler.users`, as `run` stages it) and
+checks each listed user's furthest step; its members are the users who entered the funnel.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
+from segsql.compiler.column_types import ColumnTypes
 from segsql.compiler.dialects import lit
+from segsql.compiler.funnels import FunnelCompiler
 from segsql.definitions.project import Definitions
 from segsql.definitions.unit_tests import TableRows, UnitTest
 from segsql.engines import Adapter, EngineError
@@ -41,6 +45,8 @@ class TestResult:
     size: int | None = None
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    #: a funnel test's users whose furthest step is not the expected one: user → (expected, actual)
+    wrong_steps: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def location(self) -> str:
@@ -51,6 +57,7 @@ class TestResult:
             "kind": "test", "name": self.name, "model": self.model, "path": self.path, "line": self.line,
             "status": self.status, "message": self.message, "seconds": round(self.seconds, 3), "size": self.size,
             "missing": self.missing[:SHOWN_IDS], "unexpected": self.unexpected[:SHOWN_IDS],
+            "furthest_step": {u: {"expected": e, "actual": a} for u, (e, a) in sorted(self.wrong_steps.items())[:SHOWN_IDS]},
         }
 
 
@@ -99,9 +106,15 @@ def _create(adapter: Adapter, rows: TableRows, source_dialect: str, attached: se
         adapter.execute(exp.insert(values, table.copy(), columns=[name for name, _ in rows.columns]))
 
 
-def _check(test: UnitTest, members: set[str], result: TestResult) -> None:
+def _check(test: UnitTest, members: set[str], result: TestResult, steps: dict[str, int] | None = None) -> None:
+    """Compare with `expect`; `steps`: a funnel test's furthest step per entered user."""
     expect = test.expect
     problems: list[str] = []
+    if expect.furthest_step is not None and steps is not None:
+        result.wrong_steps = {u: (k, steps.get(u, 0)) for u, k in expect.furthest_step if steps.get(u, 0) != k}
+        if result.wrong_steps:
+            shown = [f"{u} is {a}, expected {e}" for u, (e, a) in sorted(result.wrong_steps.items())]
+            problems.append(f"furthest_step of {len(shown)} user(s) differs: {_shown(shown)}")
     if expect.members is not None:
         wanted = set(expect.members)
         result.missing = sorted(wanted - members)
@@ -120,7 +133,18 @@ def _check(test: UnitTest, members: set[str], result: TestResult) -> None:
     if problems:
         result.status = "fail"
         actual = sorted(members)
-        result.message = "; ".join(problems) + f" (actual members ({len(actual)}): {_shown(actual) or 'none'})"
+        if steps is not None:
+            listed = [f"{u}: {steps[u]}" for u in actual]
+            result.message = "; ".join(problems) + f" (actual furthest steps of the {len(listed)} entered user(s): {_shown(listed) or 'none'})"
+        else:
+            result.message = "; ".join(problems) + f" (actual members ({len(actual)}): {_shown(actual) or 'none'})"
+
+
+def _furthest_steps(defs: Definitions, test: UnitTest, adapter: Adapter, types: ColumnTypes) -> dict[str, int]:
+    """The furthest step of every user who entered the funnel (the query `run` stages)."""
+    staged = FunnelCompiler(defs, "duckdb", test.as_of, types).users([test.model]).subquery("f")
+    query = exp.select("external_user_id", "furthest_step").from_(staged).where(exp.column("funnel").eq(lit(test.model)))
+    return {str(user): int(step) for user, step in adapter.fetch(query)}
 
 
 def run_unit_test(session: Session, test: UnitTest) -> TestResult:
@@ -135,10 +159,14 @@ def run_unit_test(session: Session, test: UnitTest) -> TestResult:
             attached: set[str] = set()
             for rows in test.given:
                 _create(adapter, rows, session.dialect, attached)
-            compiler = SegmentCompiler(defs, "duckdb", test.as_of, source_types(defs.sources, adapter))
-            members = {str(row[0]) for row in adapter.fetch(compiler.members(test.model))}
+            types = source_types(defs.sources, adapter)
+            steps = _furthest_steps(defs, test, adapter, types) if test.kind == "funnel" else None
+            if steps is not None:
+                members = set(steps)
+            else:
+                members = {str(row[0]) for row in adapter.fetch(SegmentCompiler(defs, "duckdb", test.as_of, types).members(test.model))}
         result.size = len(members)
-        _check(test, members, result)
+        _check(test, members, result, steps)
     except (EngineError, ProjectError) as err:
         result.status = "error"
         result.message = str(err)

@@ -32,3 +32,24 @@ def test_demo_funnels_have_non_empty_decreasing_steps(tmp_path: Path) -> None:
                 assert len(by_value) >= 3, (name, list(by_value))
             if funnel.trends is not None:
                 assert report.trends and sum(r["entered"] for r in report.trends) == counts[0]
+
+
+def test_the_demo_funnel_unit_test_passes_and_the_readme_shows_it_and_its_failure(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import run_cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shop = (ROOT / "models" / "funnels" / "shop.yml").read_text(encoding="utf-8")
+    block = shop[shop.index("unit_tests:"):]
+    assert "```yaml\n" + block + "```" in readme
+    root = tmp_path / "demo"
+    shutil.copytree(ROOT / "models", root / "models")
+    shutil.copy(ROOT / "segsql_project.yml", root / "segsql_project.yml")
+    passed = run_cli("--project-dir", str(root), "test", "--select", "browse_to_buy")
+    assert passed.code == 0 and "PASS" in passed.out, passed.output
+    (root / "models" / "funnels" / "shop.yml").write_text(shop.replace("u2: 2, u3: 0", "u2: 3, u3: 0"), encoding="utf-8")
+    failed = run_cli("--project-dir", str(root), "test", "--select", "browse_to_buy")
+    assert failed.code == 1
+    shown = next(line for line in readme.splitlines() if line.startswith("error: models/funnels/shop.yml:"))
+    assert shown in failed.err, failed.err
