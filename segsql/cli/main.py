@@ -324,6 +324,39 @@ def cohort(name: str, chart_path: Path | None, as_of: str | None, fmt: str) -> N
 
 @cli.command()
 @click.argument("name")
+@click.option("--chart", "chart_path", type=click.Path(path_type=Path, dir_okay=False), help="Also draw the scaled centroids as a heat map: .png, .svg or .html (opens offline).")
+@FORMAT
+def clusters(name: str, chart_path: Path | None, fmt: str) -> None:
+    """A cluster model's centroids (original and scaled units), sizes and labels from its last run."""
+    from segsql.reports import charts
+    from segsql.reports.clusters import chart, cluster_report
+    from segsql.util.suggest import suggest
+
+    session = _session()
+    models = session.definitions.clusters
+    if name not in models:
+        raise UsageError(f"no cluster model named {name!r}", hint=suggest(name, models, what="cluster model"))
+    if chart_path is not None:
+        charts.check_path(chart_path)
+    with session.connect() as adapter:
+        report = cluster_report(adapter, models[name], session.project.target.name if session.project.target else "?")
+    if chart_path is not None:
+        charts.save(chart(report), chart_path)
+    if fmt == "json":
+        output.print_json({**report.as_dict(), **({"chart": str(chart_path)} if chart_path else {})})
+        return
+    output.print_text(report.summary())
+    if report.changed:
+        output.status(f"note: {name}'s definition changed since that run; `segsql run --select {name}` recomputes it")
+    output.print_table("centroids: mean of each feature in original units", *report.table(scaled=False))
+    if report.has_scaled:
+        output.print_table(f"centroids in scaled units ({report.scale})", *report.table(scaled=True))
+    if chart_path is not None:
+        output.status(f"chart written to {chart_path}")
+
+
+@cli.command()
+@click.argument("name")
 @AS_OF
 @FORMAT
 def explain(name: str, as_of: str | None, fmt: str) -> None:

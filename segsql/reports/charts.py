@@ -123,6 +123,31 @@ def heatmap(records: Records, x: str, y: str, value: str, title: str, label: str
     return chart
 
 
+def diverging_heatmap(records: Records, x: str, y: str, value: str, title: str, label: str) -> alt.LayerChart:
+    """A matrix of a signed `value` (scaled cluster centroids): blue above 0, red below, white
+    at 0, so a cell's colour says how far above or below the average it is; cells labelled
+    with `label`."""
+    import altair as alt
+
+    data = _data([dict(r) for r in records])
+    order_x = list(dict.fromkeys(str(r[x]) for r in records))
+    order_y = list(dict.fromkeys(str(r[y]) for r in records))
+    base = alt.Chart(data, title=title).encode(
+        x=alt.X(f"{x}:N", sort=order_x, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y(f"{y}:N", sort=order_y, title=None),
+    )
+    reach = max((abs(float(r[value])) for r in records if r[value] is not None), default=0.0) or 1.0
+    scale = alt.Scale(scheme="redblue", domain=[-reach, reach])  # symmetric: equal distances, equal shades
+    cells = base.mark_rect().encode(color=alt.Color(f"{value}:Q", scale=scale, title=value))
+    strong = reach / 2
+    text = base.mark_text(baseline="middle").encode(
+        text=alt.Text(f"{label}:N"),
+        color=alt.condition(alt.expr.abs(alt.datum[value]) > strong, alt.value("white"), alt.value("black")),
+    )
+    chart: alt.LayerChart = (cells + text).properties(width=max(160, 100 * len(order_x)), height=max(120, 40 * len(order_y)))
+    return chart
+
+
 def _data(values: list[dict[str, Any]]) -> alt.InlineData:
     import altair as alt
 

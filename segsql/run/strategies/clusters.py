@@ -61,6 +61,12 @@ class Staged:
     assignment: exp.Table
     #: index → (number, label, size, feature means in original units), numbered by order_by
     rows: dict[int, tuple[int, str | None, int, list[float | None]]]
+    fit: KMeans = field(default_factory=KMeans)
+
+    def scaled(self) -> dict[str, list[float]]:
+        """Cluster number → its centroid in scaled units (the mean of its members' scaled
+        features): `segsql clusters` reports it beside the original units of the table."""
+        return {str(row[0]): self.fit.means[idx] for idx, row in self.rows.items()}
 
 
 def clusters_read(defs: Definitions, names: list[str]) -> list[str]:
@@ -145,7 +151,7 @@ class ClusterStrategy(Strategy):
         res = self.results[cluster.name]
         assert isinstance(res, ClusterResult)
         res.size, res.clusters, res.iterations, res.converged = users, len(rows), fit.iterations, fit.converged
-        return Staged(cluster, published, rows)
+        return Staged(cluster, published, rows, fit)
 
     def _fit(self, cluster: Cluster, table: exp.Table, d: int) -> KMeans:
         """k-means++ made deterministic, then Lloyd iterations until an assignment repeats."""
@@ -213,7 +219,16 @@ class ClusterStrategy(Strategy):
                 yield exp.insert(values, centroids, columns=["cluster", "label", "size", *(f.name for f in cluster.features)])
 
     def state(self) -> dict[str, dict[str, Any]]:
-        return {s.cluster.name: {"membership_hash": s.cluster.membership_hash(), "size": self.results[s.cluster.name].size} for s in self._passing()}
+        """Besides hash and size, what `segsql clusters` reports of the run and the published
+        tables do not hold: the iterations, convergence and the scaled centroids."""
+        return {
+            s.cluster.name: {
+                "membership_hash": s.cluster.membership_hash(), "size": self.results[s.cluster.name].size,
+                "kind": self.kind, "iterations": s.fit.iterations, "converged": s.fit.converged, "scale": s.cluster.scale,
+                "features": [f.name for f in s.cluster.features], "scaled": s.scaled(),
+            }
+            for s in self._passing()
+        }
 
 
 def _literal(value: Any) -> exp.Expr:
