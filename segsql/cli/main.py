@@ -195,7 +195,7 @@ def _check_sources(session: Session) -> None:
 
 @cli.command()
 @AS_OF
-@click.option("--full-refresh", is_flag=True, help="Rebuild all derived state (every run already recomputes from scratch).")
+@click.option("--full-refresh", is_flag=True, help="Rebuild all derived state (the sources' fingerprints) and recompute every model from scratch.")
 @click.option("--resync", is_flag=True, help="Re-emit true (or the split group) to CDI for every current member.")
 @click.option("--dry-run", is_flag=True, help="Compute sizes and changes; write nothing.")
 @SELECT
@@ -212,7 +212,7 @@ def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, sele
     previous = click.get_current_context().meta.get("segsql.state") if state is not None else None
     names = run_select(session.definitions.models, select, exclude, previous)
     with session.connect() as adapter, output.progress() as step:
-        result = run_models(session, adapter, names, dry_run=dry_run, resync=resync, progress=step)
+        result = run_models(session, adapter, names, dry_run=dry_run, resync=resync, progress=step, full_refresh=full_refresh)
     write_run_results(session, "run", result.as_dict(), dry_run=dry_run)
     if fmt == "json":
         output.print_json(result.as_dict())

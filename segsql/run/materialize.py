@@ -25,6 +25,7 @@ from segsql.definitions.dag import dependents
 from segsql.engines import Adapter
 from segsql.errors import EngineError, RunFailure
 from segsql.planner import Plan
+from segsql.run.incremental.fingerprints import Fingerprints
 from segsql.run.session import Session
 from segsql.run.source_check import source_types
 from segsql.run.state import RUNS, ensure_state_tables
@@ -82,8 +83,9 @@ def check_users_unique(session: Session, adapter: Adapter) -> None:
 class Run:
     """One run's working state; `execute()` does the whole sequence."""
 
-    def __init__(self, session: Session, adapter: Adapter, names: list[str], *, dry_run: bool, resync: bool, progress: Progress | None):
+    def __init__(self, session: Session, adapter: Adapter, names: list[str], *, dry_run: bool, resync: bool, progress: Progress | None, full_refresh: bool = False):
         self.ctx = RunContext(session, adapter, dry_run, resync, progress or (lambda _message: None))
+        self.fingerprints = Fingerprints(self.ctx, full=full_refresh)
         self.defs = session.definitions
         by_kind: dict[str, list[str]] = {}
         for name in [*names, *clusters_read(self.defs, names), *funnels_read(self.defs, names)]:
@@ -119,11 +121,22 @@ class Run:
             for strategy in self.strategies:
                 for statement in strategy.write():
                     ctx.adapter.execute(statement)
+            for statement in self.fingerprints.write():
+                ctx.adapter.execute(statement)
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             row = (ctx.run_id, self.started.replace(tzinfo=None), finished, as_of_naive, self.result.target, status, json.dumps(definitions, sort_keys=True))
             state_row = insert_values(ctx, RUNS, [row])
             assert state_row is not None
             ctx.adapter.execute(state_row)
+
+    def _fingerprint(self) -> None:
+        """SPEC 9: the sources' fingerprints, before any model reads them — a row loaded later is
+        one the next run finds changed, so nothing is missed (DDL and staging, no writes yet)."""
+        started = time.monotonic()
+        self.ctx.progress("fingerprinting the sources")
+        self.fingerprints.ensure_tables()
+        self.fingerprints.stage()
+        self.ctx.timings["fingerprints"] = time.monotonic() - started
 
     def execute(self) -> RunResult:
         tick = time.monotonic()
@@ -138,6 +151,7 @@ class Run:
             ctx.catalogue = ctx.adapter.schema_tables()
             if not ctx.dry_run:
                 ensure_state_tables(ctx.adapter, self.defs.config.cdi_table, ctx.catalogue)
+                self._fingerprint()
             for strategy in self.strategies:
                 strategy.stage()
             self._skip_dependents()
@@ -176,6 +190,7 @@ def run_models(
     dry_run: bool = False,
     resync: bool = False,
     progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> RunResult:
     """Materialize the selected models (ephemeral segments are inlined where they are used)."""
-    return Run(session, adapter, names, dry_run=dry_run, resync=resync, progress=progress).execute()
+    return Run(session, adapter, names, dry_run=dry_run, resync=resync, progress=progress, full_refresh=full_refresh).execute()
