@@ -264,6 +264,27 @@ class _Renderer:
             select = select.join(exp.to_table(alias), on=exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=user_id.copy()), join_type="left")
         return self._join_traits(select, user_id), user_id
 
+    def _anchored_rows(self, names: Iterable[str]) -> tuple[exp.Select, exp.Expr]:
+        """The anchored form's FROM: the anchor's scan (each of its users once), LEFT JOIN users,
+        the other scans and the per-user passes. Every member has a row the scan reads, so no
+        other id can be a member. Returns the select and the expression of the user's id."""
+        anchor = self.plan.anchor
+        assert anchor is not None
+        scan = self.plan.scan(anchor.source)
+        assert scan is not None
+        user_id = exp.column(ID_COLUMN, table=scan.alias)
+        select = exp.select().from_(exp.to_table(scan.alias))
+        users = self.defs.sources.users
+        if users is not None:
+            ident = self.rules.to_text(exp.column(users.id))
+            rows = exp.select(exp.Star()).from_(source_table(users.table, self.dialect)).where(exp.NEQ(this=ident, expression=lit("")))
+            on = exp.EQ(this=self.rules.to_text(exp.column(users.id, table=USERS_ROW)), expression=user_id.copy())
+            select = select.join(rows.subquery(USERS_ROW), on=on, join_type="left")
+        others = [s.alias for s in self.plan.scans if s is not scan] + self._per_user_joins(names)
+        for alias in others:
+            select = select.join(exp.to_table(alias), on=exp.EQ(this=exp.column(ID_COLUMN, table=alias), expression=user_id.copy()), join_type="left")
+        return self._join_traits(select, user_id), user_id
+
     def _register_sql_cte(self, name: str) -> None:
         """A SQL segment as a CTE of distinct ids; CTEs cannot see the outer row, so no accidental correlation."""
         alias = self._sql_alias(name)
@@ -306,8 +327,8 @@ class _Renderer:
     def _flags(self, names: list[str]) -> exp.Select:
         predicates = [exp.alias_(self.predicate(name), flag_name(name)) for name in names]
         predicates += [exp.alias_(self.consent(channel), consent_name(channel)) for channel in self.plan.channels]
-        if self.plan.universe == "full_join":
-            rows, user_id = self._joined_rows(names)
+        if self.plan.universe in ("full_join", "anchored"):
+            rows, user_id = self._joined_rows(names) if self.plan.universe == "full_join" else self._anchored_rows(names)
             predicates = [p.transform(lambda node: user_id.copy() if _is_universe_id(node) else node, copy=False) for p in predicates]
         else:
             rows, user_id = self._rows(names), exp.column(ID_COLUMN, table=ID_ROW)

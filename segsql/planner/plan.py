@@ -24,12 +24,14 @@ from segsql.definitions.filters import (
     ValueRef,
     Window,
 )
+from segsql.planner.anchors import Anchor
 
 #: The form of the query: one boolean column per model over every user, or one model's member ids.
 Form = Literal["flags", "members"]
 #: How the universe (SPEC "Words") is built: users FULL JOIN each scan FULL JOIN the ids the scans
-#: skip (no second pass over a scanned source), or a UNION of the ids of every source.
-Universe = Literal["full_join", "union"]
+#: skip (no second pass over a scanned source), a UNION of the ids of every source, or only the
+#: users of the anchor's scan (every segment of the query needs such a row: `anchors.py`).
+Universe = Literal["full_join", "union", "anchored"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,27 @@ ModelNode = SegmentNode
 
 
 @dataclass(frozen=True)
+class Choice:
+    """How a run groups its segments into queries (`costs.choose`), and why."""
+
+    strategy: str
+    #: the segments of each query, in selection order
+    groups: tuple[tuple[str, ...], ...]
+    #: strategy → estimated seconds (empty: no row counts were measured)
+    estimates: tuple[tuple[str, float], ...]
+    reason: str
+
+    def describe(self) -> list[str]:
+        n = len(self.groups)
+        lines = [f"strategy: {self.strategy} — {n} quer{'y' if n == 1 else 'ies'} ({self.reason})"]
+        if self.estimates:
+            lines.append("estimates: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.estimates))
+        if n > 1:
+            lines += [f"  query {i}: {', '.join(group)}" for i, group in enumerate(self.groups, start=1)]
+        return lines
+
+
+@dataclass(frozen=True)
 class Plan:
     form: Form
     as_of: dt.datetime
@@ -142,6 +165,12 @@ class Plan:
     traits: tuple[str, ...] = ()
     #: consent channels (SPEC 8.4) whose filter the flags form computes per member, beside the flags
     channels: tuple[str, ...] = ()
+    #: per source, the rows every selected segment needs (only a run's flags plans look; `anchors.py`)
+    anchors: tuple[Anchor, ...] = ()
+    #: the anchor the universe starts from, when `universe` is "anchored"
+    anchor: Anchor | None = None
+    #: how a run groups the segments into queries (None: not decided, one query)
+    choice: Choice | None = None
     #: the sequence and RFM leaves (with their model) met while collecting, before `share_passes` keys them
     pass_leaves: tuple[tuple[SequenceFilter | RfmFilter, str], ...] = field(default=(), repr=False)
 
@@ -194,9 +223,14 @@ class Plan:
             lines.append(f"join trait tables: {', '.join(self.traits)}")
         if self.channels:
             lines.append(f"consent per member: {', '.join(self.channels)}")
-        universe = "users FULL JOIN each scan FULL JOIN the ids the scans skip" if self.universe == "full_join" else "UNION of the ids of every source"
+        if self.universe == "anchored" and self.anchor is not None:
+            universe = f"the users of the {self.anchor.source} scan (every segment needs a row of {self.anchor.describe()}) LEFT JOIN users"
+        elif self.universe == "full_join":
+            universe = "users FULL JOIN each scan FULL JOIN the ids the scans skip"
+        else:
+            universe = "UNION of the ids of every source"
         lines.append(f"universe: {universe}")
-        return lines
+        return lines + (self.choice.describe() if self.choice is not None else [])
 
 
 def describe_window(window: Window | None) -> str:

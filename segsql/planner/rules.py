@@ -128,8 +128,15 @@ def share_passes(plan: Plan, timezone: str) -> Plan:
 
 
 def choose_universe(plan: Plan, timezone: str) -> Plan:
-    """The fused form joins users and the scans (each read once) when there are scans to join."""
-    return replace(plan, universe="full_join" if plan.form == "flags" and plan.scans else "union")
+    """The fused form starts from the users of an anchor's scan when every segment needs such a
+    row (nobody else can be a member), else joins users and the scans (each read once) when
+    there are scans to join."""
+    if plan.form != "flags" or not plan.scans:
+        return replace(plan, universe="union")
+    anchor = next((a for a in plan.anchors if plan.scan(a.source) is not None), None)
+    if anchor is not None:
+        return replace(plan, universe="anchored", anchor=anchor)
+    return replace(plan, universe="full_join")
 
 
 def _with(models: tuple[str, ...], model: str) -> tuple[str, ...]:

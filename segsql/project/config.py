@@ -21,7 +21,9 @@ from segsql.util.suggest import suggest
 
 PROJECT_FILE = "segsql_project.yml"
 PROFILES_FILE = "profiles.yml"
-_PROJECT_KEYS = {"name", "profile", "vars", "bucket_salt", "timezone", "table_prefix", "cdi", "consent"}
+_PROJECT_KEYS = {"name", "profile", "vars", "bucket_salt", "timezone", "table_prefix", "cdi", "consent", "planner"}
+#: `planner: {strategy: ...}`: how a run groups segments into queries (auto: by the cost rule)
+PLANNER_STRATEGIES = ("auto", "fused", "per_name", "grouped", "split")
 _CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: segsql's scratch (`__segsql_*`) and state (`segsql_runs`, ...) tables; user-named tables must not start so.
 RESERVED_TABLE_PREFIXES = ("segsql_", "__segsql")
@@ -45,6 +47,8 @@ class ProjectConfig:
     #: it), with the location of each channel's line
     consent: dict[str, Any] = field(default_factory=dict)
     consent_locations: dict[str, Location] = field(default_factory=dict)
+    #: how a run groups its segments into queries: auto (the cost rule) or one forced strategy
+    planner_strategy: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,9 @@ def parse_project_config(data: Any, loc: Location, cli_vars: dict[str, Any]) -> 
         loc.at(key_line(data, "table_prefix")),
         "give them different prefixes so their tables cannot collide",
     )
+    planner = _settings(data, "planner", ("strategy",), loc, "{strategy: auto}")
+    strategy = _text(planner, "strategy", "auto", loc)
+    _expect(strategy in PLANNER_STRATEGIES, f"unknown planner strategy {strategy!r}", loc.at(key_line(planner, "strategy")), suggest(strategy, PLANNER_STRATEGIES))
     consent = data.get("consent") or {}
     _expect(isinstance(consent, dict), "`consent` must be a mapping of channels to filters", loc.at(key_line(data, "consent")), "write consent: {email: {attribute: email_opt_in, equals: true}}")
     for channel in consent:
@@ -153,6 +160,7 @@ def parse_project_config(data: Any, loc: Location, cli_vars: dict[str, Any]) -> 
         timezone=tz,
         segment_prefix=segment_prefix,
         funnel_prefix=funnel_prefix,
+        planner_strategy=strategy,
         cdi_table=_table_name(_text(cdi, "table", "cdi_segment_updates", loc), "cdi.table", loc.at(key_line(cdi, "table"))),
     )
 

@@ -12,7 +12,7 @@ from segsql import __version__
 from segsql.compiler import SegmentCompiler
 from segsql.definitions.segments import Segment
 from segsql.errors import ProjectError
-from segsql.planner import plan_models
+from segsql.planner.costs import run_plan, segment_shapes
 from segsql.run.manifest import write_manifest
 from segsql.run.session import Session
 
@@ -61,7 +61,8 @@ def compile_project(session: Session, names: list[str], dialects: list[str]) -> 
             result.files.append(path)
     tables = [n for n in names if session.definitions.segments[n].materialized == "table"]
     if tables and not result.errors:
-        result.plan = plan_models(session.definitions, tables, session.as_of).describe()
+        defs = session.definitions
+        result.plan = run_plan(defs, tables, session.as_of, segment_shapes(defs, tables, session.as_of)).describe()
         (target / "compiled").mkdir(parents=True, exist_ok=True)
         (target / "compiled" / "plan.txt").write_text("\n".join(result.plan) + "\n", encoding="utf-8")
     compiled: dict[str, dict[str, str]] = {}

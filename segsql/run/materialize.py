@@ -154,6 +154,8 @@ class Run:
                 self._fingerprint()
             for strategy in self.strategies:
                 strategy.stage()
+            # staging may have chosen how to group the segments (the cost rule): show that plan
+            self.result.plan = next((s.plan for s in self.strategies if s.plan is not None), None)
             self._skip_dependents()
             for strategy in self.strategies:
                 strategy.prepare()

@@ -61,4 +61,6 @@ def test_the_run_table_reports_shared_steps_once(tmp_path: Path) -> None:
     assert result.ok
     assert set(result.timings) == {"segments query", "diff", "commit"}
     assert result.models[0].seconds == result.models[1].seconds > 0, "one fused query: one time"
-    assert result.as_dict()["plan"][-1].startswith("universe:")
+    plan = result.as_dict()["plan"]
+    assert plan[-2].startswith("universe:")
+    assert plan[-1] == "strategy: fused — 1 query (no segment is anchored on rows of its own)"

@@ -23,9 +23,11 @@ from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
 from segsql.definitions.traits import filter_traits, segment_traits
 from segsql.errors import StatementFailure
-from segsql.planner import plan_models
+from segsql.planner import Plan, plan_models
+from segsql.planner.costs import needs_facts, run_plan, segment_shapes
 from segsql.run import cdi
 from segsql.run.diff import Counts, Membership
+from segsql.run.facts import measure_facts
 from segsql.run.state import (
     CDI_COLUMNS,
     CHANGES,
@@ -68,7 +70,8 @@ class SegmentStrategy(Strategy):
         super().__init__(ctx, [n for n in names if ctx.defs.segments[n].materialized == "table"])
         config = ctx.defs.config
         self.results = {n: ModelResult(n, self.kind, config.segment_prefix + n) for n in self.names}
-        self.plan = plan_models(ctx.defs, self.names, ctx.as_of)
+        self.shapes = segment_shapes(ctx.defs, self.names, ctx.as_of)
+        self.plan: Plan = run_plan(ctx.defs, self.names, ctx.as_of, self.shapes)
         self.memberships: list[Membership] = []
         self.cdi_scratch: exp.Table | None = None
 
@@ -82,8 +85,9 @@ class SegmentStrategy(Strategy):
     def stage(self) -> None:
         ctx = self.ctx
         ctx.progress(f"staging {plural(len(self.names), 'segment')} in one query")
+        groups = self._choose_groups()
         started = time.monotonic()
-        stages = self._stage_queries()
+        stages = self._stage_queries(groups)
         ctx.timings["segments query"] = time.monotonic() - started
         for name in self.names:
             if name not in stages:
@@ -102,30 +106,53 @@ class SegmentStrategy(Strategy):
             self._guard(m.segment.name)
         self._fail_stale_traits()
 
-    def _stage_queries(self) -> dict[str, exp.Table]:
-        """One fused query for every segment; if the engine rejects it, one per segment to isolate the failure."""
+    def _compiler(self) -> SegmentCompiler:
         ctx = self.ctx
         published = {name: ctx.adapter.table(c.table) for name, c in ctx.defs.clusters.items()}
-        compiler = SegmentCompiler(ctx.defs, ctx.adapter.dialect, ctx.as_of, ctx.types, {**published, **ctx.cluster_tables})
-        started = time.monotonic()
-        try:
-            assert self.plan is not None
-            table = ctx.stage_table("stage", compiler.render(self.plan))
-        except StatementFailure:
-            pass
-        else:
-            elapsed = time.monotonic() - started
-            for name in self.names:
-                self.results[name].seconds = elapsed
-            return dict.fromkeys(self.names, table)
-        tables = {}
-        for i, name in enumerate(self.names):
+        return SegmentCompiler(ctx.defs, ctx.adapter.dialect, ctx.as_of, ctx.types, {**published, **ctx.cluster_tables})
+
+    def _choose_groups(self) -> tuple[tuple[str, ...], ...]:
+        """The cost rule's grouping of the segments into queries, from row counts measured now
+        when they can change it (`planner/costs.py`)."""
+        ctx = self.ctx
+        if needs_facts(self.shapes, ctx.defs.config.planner_strategy):
+            ctx.progress("counting rows per event name for the cost rule")
+            started = time.monotonic()
+            facts = measure_facts(ctx, self._compiler(), self.plan, self.shapes)
+            ctx.timings["row counts"] = time.monotonic() - started
+            self.plan = run_plan(ctx.defs, self.names, ctx.as_of, self.shapes, facts)
+        assert self.plan.choice is not None
+        return self.plan.choice.groups
+
+    def _stage_queries(self, groups: tuple[tuple[str, ...], ...]) -> dict[str, exp.Table]:
+        """One stage table per group of segments; if the engine rejects a group's query, one per
+        segment of it to isolate the failure."""
+        ctx = self.ctx
+        compiler = self._compiler()
+        tables: dict[str, exp.Table] = {}
+        for g, group in enumerate(groups):
+            label = "stage" if len(groups) == 1 else f"stage{g}"
+            plan = self.plan if len(groups) == 1 else plan_models(ctx.defs, list(group), ctx.as_of, anchored=True)
             started = time.monotonic()
             try:
-                tables[name] = ctx.stage_table(f"stage{i}", compiler.flags([name]))
+                table = ctx.stage_table(label, compiler.render(plan))
             except StatementFailure as err:
-                self._fail(name, f"{self._segment(name).error_location(str(err))}: {err}")
-            self.results[name].seconds = time.monotonic() - started
+                if len(group) == 1:
+                    self._fail(group[0], f"{self._segment(group[0]).error_location(str(err))}: {err}")
+                    continue
+            else:
+                elapsed = time.monotonic() - started
+                for name in group:
+                    self.results[name].seconds = elapsed
+                    tables[name] = table
+                continue
+            for i, name in enumerate(group):
+                started = time.monotonic()
+                try:
+                    tables[name] = ctx.stage_table(f"{label}_{i}", compiler.flags([name]))
+                except StatementFailure as err:
+                    self._fail(name, f"{self._segment(name).error_location(str(err))}: {err}")
+                self.results[name].seconds = time.monotonic() - started
         return tables
 
     def _membership(self, name: str, stage: exp.Table) -> Membership:
