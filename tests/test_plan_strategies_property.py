@@ -12,16 +12,23 @@ import copy
 import tempfile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from zoneinfo import ZoneInfo
 
 from segsql.run.materialize import run_models
 from segsql.run.session import Options, open_session
 from tests import strategies
-from tests.test_semantics_property import _dump, load_case, open_engine, reference_members, without_array_operators, write_case
+from tests.test_semantics_property import (
+    _dump,
+    load_case,
+    open_engine,
+    reference_members,
+    without_array_operators,
+    write_case,
+)
 
 FORCED = ("auto", "fused", "per_name", "grouped", "split")
 

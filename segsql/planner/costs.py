@@ -12,6 +12,7 @@ every choice computes the same memberships.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -55,6 +56,10 @@ class Facts:
             if wanted is None or name in wanted:
                 total += counts.get(since, counts.get(None, 0))
         return total
+
+    def users_of(self, rows: int) -> float:
+        """The expected distinct users of `rows` rows spread evenly over the users."""
+        return self.users * -math.expm1(-rows / self.users) if self.users else 0.0
 
 
 @dataclass(frozen=True)
@@ -121,7 +126,7 @@ def group_cost(shapes: list[Shape], facts: Facts) -> float:
         cost += C_READ * facts.rows.get(source, 0) + (C_ROW + C_AGG * len(specs)) * rows
     anchor = group_anchor(shapes)
     if anchor is not None and anchor.source in merged:
-        users = min(facts.users, facts.count(anchor.source, anchor.names, anchor.since))
+        users = facts.users_of(facts.count(anchor.source, anchor.names, anchor.since))
     else:  # every user, and the ids of the rows the scans skip (or of every row, unscanned)
         users = facts.users
         for source, total in facts.rows.items():
