@@ -226,7 +226,8 @@ class ClusterCompiler:
     def published(self, table: exp.Table, numbers: Mapping[int, int], labels: Mapping[int, str | None]) -> exp.Select:
         """`cluster_<name>` rows: id, the cluster's number and label, the distance."""
         index = exp.column(ASSIGNED)
-        cluster = exp.Case(ifs=[exp.If(this=exp.EQ(this=index.copy(), expression=lit(i)), true=lit(n)) for i, n in numbers.items()])
+        # no numbers: an empty audience, whose assignment has no rows (a CASE needs a WHEN)
+        cluster = exp.Case(ifs=[exp.If(this=exp.EQ(this=index.copy(), expression=lit(i)), true=lit(n)) for i, n in numbers.items()]) if numbers else exp.null()
         label_ifs = [exp.If(this=exp.EQ(this=index.copy(), expression=lit(i)), true=lit(text)) for i, text in labels.items() if text is not None]
         label: exp.Expr = exp.cast(exp.Case(ifs=label_ifs), exp.DataType.Type.VARCHAR) if label_ifs else exp.cast(exp.null(), exp.DataType.Type.VARCHAR)
         return exp.select(
