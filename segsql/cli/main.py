@@ -553,6 +553,25 @@ cli.add_command(test_)
 cli.add_command(build)
 
 
+@cli.command()
+@click.argument("user")
+@click.argument("names", nargs=-1)
+@AS_OF
+@FORMAT
+def why(user: str, names: tuple[str, ...], as_of: str | None, fmt: str) -> None:
+    """One user's verdict in each segment (all if none named) and the value of every leaf behind it."""
+    from segsql.reports.why import explain_user, print_why
+
+    session = _session(as_of)
+    chosen = _in_order(session, names) if names else list(session.definitions.segments)
+    with session.connect() as adapter:
+        result = explain_user(session, adapter, user, chosen)
+    if fmt == "json":
+        output.print_json(result.as_dict())
+    else:
+        print_why(result)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one invocation, recorded in the project's logs/segsql.log."""
     from segsql.cli.argv import hoist_global_options

@@ -28,7 +28,7 @@ from segsql.definitions.filters import (
     Window,
 )
 from segsql.definitions.sources import Sources
-from segsql.planner.plan import MetricSpec, Numbering, Plan, RfmPass, Scan, SequencePass
+from segsql.planner.plan import Ask, MetricSpec, Numbering, Plan, RfmPass, Scan, SequencePass
 from segsql.planner.windows import bounds
 
 ID_COLUMN = "external_user_id"
@@ -165,25 +165,35 @@ class BehaviourCompiler:
         quantity = exp.Coalesce(this=exp.column(src.quantity, table=ROW), expressions=[lit(1)])
         return self.rules.money(exp.Mul(this=price, expression=quantity))
 
+    def measure(self, node: BehaviourFilter, index: int) -> tuple[Typed, Ask]:
+        """The per-user value measure `index` of `node` compares, and how the plan answers it:
+        with `ask.latest` set, the value is the latest matching row's time (the latest-row rule).
+        `why` selects it beside the leaf's boolean."""
+        measure = node.measures[index]
+        ask = self.plan.ask(node, index)
+        scan, metric = self.plan.column(replace(ask.spec, kind="sum") if ask.spec.kind == "avg" else ask.spec)
+        column = exp.column(metric, table=scan)
+        if ask.latest is not None:
+            return Typed(column, "time"), ask
+        value: exp.Expr = column
+        if measure.kind in ZERO_WHEN_EMPTY:
+            value = exp.Coalesce(this=column, expressions=[lit(0)])
+        per = None
+        if measure.kind == "avg":
+            count_scan, count_metric = self.plan.column(replace(ask.spec, kind="avg_count"))
+            per = exp.column(count_metric, table=count_scan)
+        kind = "time" if measure.kind in ("first", "last") else "money" if measure.kind in MONEY else "number"
+        return Typed(value, kind, per), ask
+
+    def measure_test(self, node: BehaviourFilter, index: int) -> exp.Expr:
+        """The two-valued comparison of one measure of `node`."""
+        value, ask = self.measure(node, index)
+        if ask.latest is not None:
+            return self._occurred_since(value.sql, ask.since, ask.latest)
+        return self.conditions.condition(value, node.measures[index].condition)
+
     def compile_behaviour(self, node: BehaviourFilter) -> exp.Expr:
-        tests = []
-        for index, measure in enumerate(node.measures):
-            ask = self.plan.ask(node, index)
-            scan, metric = self.plan.column(replace(ask.spec, kind="sum") if ask.spec.kind == "avg" else ask.spec)
-            column = exp.column(metric, table=scan)
-            if ask.latest is not None:
-                tests.append(self._occurred_since(column, ask.since, ask.latest))
-                continue
-            value: exp.Expr = column
-            if measure.kind in ZERO_WHEN_EMPTY:
-                value = exp.Coalesce(this=column, expressions=[lit(0)])
-            per = None
-            if measure.kind == "avg":
-                count_scan, count_metric = self.plan.column(replace(ask.spec, kind="avg_count"))
-                per = exp.column(count_metric, table=count_scan)
-            kind = "time" if measure.kind in ("first", "last") else "money" if measure.kind in MONEY else "number"
-            tests.append(self.conditions.condition(Typed(value, kind, per), measure.condition))
-        return exp.and_(*tests)
+        return exp.and_(*(self.measure_test(node, index) for index in range(len(node.measures))))
 
     def _occurred_since(self, latest: exp.Expr, start: dt.datetime | None, occurred: bool) -> exp.Expr:
         """Did a matching row occur at or after `start` (up to as_of), or (occurred False) none?

@@ -7,10 +7,13 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
 
 _PIPE_WIDTH = 200  # rich assumes 80 columns when not on a terminal; logs and CI deserve full names
 _SECRETS: set[str] = set()
@@ -61,6 +64,28 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     for row in rows:
         table.add_row(*("" if v is None else redact(str(v)) for v in row))
     _console().print(table)
+
+
+@dataclass(frozen=True)
+class TreeLine:
+    """One line of `print_tree`: its text and the lines below it."""
+
+    text: str
+    children: Sequence[TreeLine] = ()
+
+
+def print_tree(title: str, roots: Sequence[TreeLine]) -> None:
+    """Trees of lines (`why`'s verdicts), printed with rich's guides; plain text, no markup."""
+    tree = Tree(Text(redact(title)), guide_style="dim")
+
+    def add(parent: Tree, line: TreeLine) -> None:
+        branch = parent.add(Text(redact(line.text)))
+        for child in line.children:
+            add(branch, child)
+
+    for root in roots:
+        add(tree, root)
+    _console().print(tree)
 
 
 def print_text(text: str) -> None:
