@@ -62,7 +62,7 @@ def test_the_run_table_reports_shared_steps_once(tmp_path: Path) -> None:
     session = open_session(Options(write_project(tmp_path / "p", FILES)), "2026-06-01T00:00:00Z", need_target=False)
     result = run_models(session, adapter, ["a", "b"])
     assert result.ok
-    assert set(result.timings) == {"segments query", "diff", "commit"}
+    assert set(result.timings) == {"fingerprints", "segments query", "diff", "commit"}
     assert result.models[0].seconds == result.models[1].seconds > 0, "one fused query: one time"
     plan = result.as_dict()["plan"]
     assert plan[-2].startswith("universe:")
