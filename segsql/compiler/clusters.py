@@ -1,10 +1,13 @@
 """Cluster models (SPEC 8.1) → SQL: the per-user feature table and the queries of k-means.
 
 Nothing here loops or fetches: `run/strategies/clusters.py` drives the algorithm and each
-step is one query built here. The features are staged once; after that every query reads
-only the staged table and carries the centroids it needs as k × d literals (no join, no
-table of centroids), so an iteration is one scan of the feature table on any engine and
-only k × d numbers travel between iterations.
+step is one query built here. The features are staged once, scaled into a second table (with
+each user's k-means++ weight −ln(u) computed there once, not in every k-means++ query), and
+grouped into a third: the distinct scaled points with the number of users on each, which is
+all a Lloyd iteration needs — users on the same point always share a cluster. After that
+every query carries the centroids it needs as k × d literals (no join, no table of
+centroids), so an iteration is one scan of the points on any engine and only k × d numbers
+travel between iterations.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from segsql.planner.windows import bounds
 DOUBLE = exp.DataType.Type.DOUBLE
 #: the index (in the order chosen) of a user's centroid, and its distance to it
 ASSIGNED, DISTANCE = "__cluster", "__distance"
+#: a user's k-means++ weight −ln(u(x)) (SPEC 8.1), and the users on a distinct point
+WEIGHT, USERS = "__w", "__n"
 
 
 def original(j: int) -> str:
@@ -159,14 +164,23 @@ class ClusterCompiler:
             columns += [exp.Avg(this=t), exp.func("STDDEV_POP", t.copy()), exp.Min(this=t.copy()), exp.Max(this=t.copy())]
         return exp.select(*columns).from_(table.copy())
 
-    def scaled(self, table: exp.Table, d: int, shift: Sequence[float], divide: Sequence[float]) -> exp.Select:
-        """The features table scaled: z_j = (t_j − shift_j) / divide_j, or 0 where divide_j is 0."""
+    def scaled(self, cluster: Cluster, table: exp.Table, d: int, shift: Sequence[float], divide: Sequence[float]) -> exp.Select:
+        """The features table scaled: z_j = (t_j − shift_j) / divide_j, or 0 where divide_j is 0;
+        with each user's k-means++ weight −ln(u), u = (bucket + 1) / 10001 (salt: the model name)."""
         columns: list[exp.Expr] = [exp.column(ID_COLUMN)]
         for j in range(d):
             t = exp.column(transformed(j))
             z: exp.Expr = number(0.0) if divide[j] == 0 else exp.Div(this=exp.paren(exp.Sub(this=t, expression=number(shift[j]))), expression=number(divide[j]))
             columns += [exp.alias_(z, scaled(j)), exp.column(original(j))]
+        bucket = self.rules.bucket(self._ids(), cluster.name)
+        u = exp.Div(this=exp.cast(exp.Add(this=bucket, expression=lit(1)), DOUBLE), expression=lit(10001.0))
+        columns.append(exp.alias_(exp.Neg(this=exp.Ln(this=u)), WEIGHT))
         return exp.select(*columns).from_(table.copy())
+
+    def points(self, table: exp.Table, d: int) -> exp.Select:
+        """The distinct scaled points and the users on each: what every Lloyd iteration reads."""
+        z = [exp.column(scaled(j)) for j in range(d)]
+        return exp.select(*z, exp.alias_(exp.Count(this=exp.Star()), USERS)).from_(table.copy()).group_by(*(c.copy() for c in z))
 
     # -- k-means++ (deterministic) --------------------------------------------------------------
     def _ids(self) -> exp.Expr:
@@ -181,21 +195,20 @@ class ClusterCompiler:
     def next_centroid(self, cluster: Cluster, table: exp.Table, d: int, chosen: Sequence[Sequence[float]]) -> exp.Select:
         """The user minimising −ln(u(x)) / D(x)² among those with D > 0, ties to the smaller id."""
         d2 = _least([squared_distance(c) for c in chosen])
-        bucket = self.rules.bucket(self._ids(), cluster.name)
-        u = exp.Div(this=exp.cast(exp.Add(this=bucket, expression=lit(1)), DOUBLE), expression=lit(10001.0))
-        inner = exp.select(self._ids(), *(exp.column(scaled(j)) for j in range(d)), exp.alias_(d2, "__d2"), exp.alias_(u, "__u")).from_(table.copy())
-        key = exp.Div(this=exp.Neg(this=exp.Ln(this=exp.column("__u"))), expression=exp.column("__d2"))
+        inner = exp.select(self._ids(), *(exp.column(scaled(j)) for j in range(d)), exp.alias_(d2, "__d2"), exp.column(WEIGHT)).from_(table.copy())
+        key = exp.Div(this=exp.column(WEIGHT), expression=exp.column("__d2"))
         select = exp.select(*(exp.column(scaled(j)) for j in range(d))).from_(inner.subquery("c"))
         select = select.where(exp.GT(this=exp.column("__d2"), expression=number(0.0)))
         return select.order_by(exp.Ordered(this=key), exp.Ordered(this=self._ids())).limit(1)
 
     # -- Lloyd ----------------------------------------------------------------------------------
     def iteration(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], previous: Sequence[Sequence[float]] | None) -> exp.Select:
-        """Per (nearest centroid, unchanged since `previous`): COUNT(*) and Σ z_j — one scan of the table."""
+        """Per (nearest centroid, unchanged since `previous`): the users and Σ z_j over them — one
+        scan of the distinct points (`points`), each weighed by its users."""
         new_columns, new_index = nearest(centroids, "n")
         z = [exp.column(scaled(j)) for j in range(d)]
-        distances = exp.select(*z, *new_columns)
-        labelled: list[exp.Expr] = [*(c.copy() for c in z), exp.alias_(new_index, "__a")]
+        distances = exp.select(*z, exp.column(USERS), *new_columns)
+        labelled: list[exp.Expr] = [*(c.copy() for c in z), exp.column(USERS), exp.alias_(new_index, "__a")]
         if previous is not None:
             old_columns, old_index = nearest(previous, "p")
             distances = distances.select(*old_columns)
@@ -203,9 +216,9 @@ class ClusterCompiler:
         else:
             labelled.append(exp.alias_(exp.true(), "__same"))
         assigned = exp.select(*labelled).from_(distances.from_(table.copy()).subquery("d"))
-        sums = [exp.Sum(this=c.copy()) for c in z]
+        sums = [exp.Sum(this=exp.Mul(this=c.copy(), expression=exp.column(USERS))) for c in z]
         keys = [exp.column("__a"), exp.column("__same")]
-        return exp.select(*keys, exp.Count(this=exp.Star()), *sums).from_(assigned.subquery("a")).group_by(*(k.copy() for k in keys))
+        return exp.select(*keys, exp.Sum(this=exp.column(USERS)), *sums).from_(assigned.subquery("a")).group_by(*(k.copy() for k in keys))
 
     def assignment(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], means: Sequence[Sequence[float]]) -> exp.Select:
         """Each user's nearest centroid (index) and its distance to that cluster's mean; original units kept."""

@@ -11,7 +11,7 @@ step. The last assignment is staged too, so that segments of the same run read i
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from segsql.run.strategies.base import ModelResult, RunContext, Strategy
 from segsql.util.words import plural
 
 Vector = list[float]
+Fetch = Callable[[exp.Expr], list[tuple[Any, ...]]]
 
 
 @dataclass
@@ -87,6 +88,41 @@ def clusters_read(defs: Definitions, names: list[str]) -> list[str]:
     return sorted(found)
 
 
+def initial_centroids(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, table: exp.Table, d: int) -> list[Vector]:
+    """k-means++ made deterministic: one query per centroid, fewer when every user sits on one."""
+    centroids: list[Vector] = [[float(v) for v in fetch(sql.first_centroid(cluster, table, d))[0]]]
+    while len(centroids) < cluster.k:
+        found = fetch(sql.next_centroid(cluster, table, d, centroids))
+        if not found:  # every user sits on a chosen centroid: fewer distinct points than k
+            break
+        centroids.append([float(v) for v in found[0]])
+    return centroids
+
+
+def lloyd(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, points: exp.Table, d: int, centroids: list[Vector]) -> KMeans:
+    """Lloyd iterations from `centroids` over the distinct points, one query each, until an
+    assignment repeats."""
+    fit = KMeans()
+    previous: list[Vector] | None = None
+    for iteration in range(1, cluster.max_iterations + 1):
+        sums: dict[int, list[float]] = {}
+        counts: dict[int, int] = {}
+        changed = 0
+        for index, same, count, *values in fetch(sql.iteration(points, d, centroids, previous)):
+            a = int(index)
+            counts[a] = counts.get(a, 0) + int(count)
+            total = sums.setdefault(a, [0.0] * d)
+            for j, v in enumerate(values):
+                total[j] += float(v)
+            changed += 0 if same else int(count)
+        means = [[s / counts[i] for s in sums[i]] if counts.get(i) else list(c) for i, c in enumerate(centroids)]
+        fit = KMeans(list(centroids), means, [counts.get(i, 0) for i in range(len(centroids))], iteration, previous is not None and changed == 0)
+        if fit.converged:
+            break
+        previous, centroids = centroids, means
+    return fit
+
+
 def scaling(scale: str, stats: tuple[Any, ...], d: int) -> tuple[list[float], list[float]]:
     """(shift, divide) per feature from COUNT, then AVG, STDDEV_POP, MIN, MAX of each; a
     constant feature (MIN = MAX: deviation 0) gets divide 0, which scales it to 0."""
@@ -139,8 +175,8 @@ class ClusterStrategy(Strategy):
         stats = ctx.adapter.fetch(sql.statistics(features, d))[0]
         users = int(stats[0])
         shift, divide = scaling(cluster.scale, stats, d)
-        table = ctx.stage_table(f"cz{i}", sql.scaled(features, d, shift, divide))
-        fit = self._fit(cluster, table, d) if users else KMeans()
+        table = ctx.stage_table(f"cz{i}", sql.scaled(cluster, features, d, shift, divide))
+        fit = self._fit(cluster, table, ctx.stage_table(f"cg{i}", sql.points(table, d)), d) if users else KMeans()
         assignment = ctx.stage_table(f"ca{i}", sql.assignment(table, d, fit.centroids, fit.means) if fit.centroids else sql.assignment(table, d, [[0.0] * d], [[0.0] * d]))
         found = ctx.adapter.fetch(sql.centroid_means(assignment, d)) if fit.centroids else []
         by_index = {int(row[0]): (int(row[1]), [float(v) if v is not None else None for v in row[2:]]) for row in found}
@@ -153,34 +189,10 @@ class ClusterStrategy(Strategy):
         res.size, res.clusters, res.iterations, res.converged = users, len(rows), fit.iterations, fit.converged
         return Staged(cluster, published, rows, fit)
 
-    def _fit(self, cluster: Cluster, table: exp.Table, d: int) -> KMeans:
-        """k-means++ made deterministic, then Lloyd iterations until an assignment repeats."""
-        fetch, sql = self.ctx.adapter.fetch, self.compiler
-        centroids: list[Vector] = [[float(v) for v in fetch(sql.first_centroid(cluster, table, d))[0]]]
-        while len(centroids) < cluster.k:
-            found = fetch(sql.next_centroid(cluster, table, d, centroids))
-            if not found:  # every user sits on a chosen centroid: fewer distinct points than k
-                break
-            centroids.append([float(v) for v in found[0]])
-        fit = KMeans()
-        previous: list[Vector] | None = None
-        for iteration in range(1, cluster.max_iterations + 1):
-            sums: dict[int, list[float]] = {}
-            counts: dict[int, int] = {}
-            changed = 0
-            for index, same, count, *values in fetch(sql.iteration(table, d, centroids, previous)):
-                a = int(index)
-                counts[a] = counts.get(a, 0) + int(count)
-                total = sums.setdefault(a, [0.0] * d)
-                for j, v in enumerate(values):
-                    total[j] += float(v)
-                changed += 0 if same else int(count)
-            means = [[s / counts[i] for s in sums[i]] if counts.get(i) else list(c) for i, c in enumerate(centroids)]
-            fit = KMeans(list(centroids), means, [counts.get(i, 0) for i in range(len(centroids))], iteration, previous is not None and changed == 0)
-            if fit.converged:
-                break
-            previous, centroids = centroids, means
-        return fit
+    def _fit(self, cluster: Cluster, table: exp.Table, points: exp.Table, d: int) -> KMeans:
+        """k-means++ over the users, then Lloyd over their distinct points."""
+        fetch = self.ctx.adapter.fetch
+        return lloyd(fetch, self.compiler, cluster, points, d, initial_centroids(fetch, self.compiler, cluster, table, d))
 
     # -- prepare and write -----------------------------------------------------------------------
     def _passing(self) -> list[Staged]:
