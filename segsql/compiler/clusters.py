@@ -58,26 +58,40 @@ def number(value: float) -> exp.Expr:
 def squared_distance(centroid: Sequence[float]) -> exp.Expr:
     """Σ (z_j − c_j)², added left to right (the reference adds in the same order)."""
     total: exp.Expr | None = None
-    for j, c in enumerate(centroid):
-        diff = exp.paren(exp.Sub(this=exp.column(scaled(j)), expression=number(c)))
-        term = exp.Mul(this=diff, expression=diff.copy())
+    for j, c in enumerate(centroid):  # fresh nodes throughout: copying sqlglot trees is what costs here
+        term = exp.Mul(this=exp.Paren(this=exp.Sub(this=exp.column(scaled(j)), expression=number(c))), expression=exp.Paren(this=exp.Sub(this=exp.column(scaled(j)), expression=number(c))))
         total = term if total is None else exp.Add(this=total, expression=term)
     assert total is not None
-    return exp.paren(total)
+    return exp.Paren(this=total)
 
 
 def _least(values: list[exp.Expr]) -> exp.Expr:
     return values[0] if len(values) == 1 else exp.func("LEAST", *values)
 
 
-def nearest(centroids: Sequence[Sequence[float]], prefix: str) -> tuple[list[exp.Expr], exp.Expr]:
-    """(the distance columns `<prefix>d<i>`, the index of the nearest centroid, ties to the first)."""
-    columns = [exp.alias_(squared_distance(c), f"{prefix}d{i}") for i, c in enumerate(centroids)]
-    best = _least([exp.column(f"{prefix}d{i}") for i in range(len(centroids))])
-    if len(centroids) == 1:
-        return columns, lit(0)
-    ifs = [exp.If(this=exp.EQ(this=exp.column(f"{prefix}d{i}"), expression=best.copy()), true=lit(i)) for i in range(len(centroids) - 1)]
-    return columns, exp.Case(ifs=ifs, default=lit(len(centroids) - 1))
+def distances(centroids: Sequence[Sequence[float]], prefix: str) -> list[exp.Expr]:
+    """The squared distance to each centroid, as columns `<prefix>d<i>`."""
+    return [exp.alias_(squared_distance(c), f"{prefix}d{i}", copy=False) for i, c in enumerate(centroids)]
+
+
+def least(k: int, prefix: str) -> exp.Expr:
+    """The smallest of the k distance columns, as column `<prefix>b` (computed once per row)."""
+    return exp.alias_(_least([exp.column(f"{prefix}d{i}") for i in range(k)]), f"{prefix}b", copy=False)
+
+
+def nearest(k: int, prefix: str) -> exp.Expr:
+    """The index of the nearest centroid, ties to the first chosen, from the distance columns
+    and their `least` (a CASE reading both, so no engine computes LEAST once per branch)."""
+    if k == 1:
+        return lit(0)
+    best = exp.column(f"{prefix}b")
+    ifs = [exp.If(this=exp.EQ(this=exp.column(f"{prefix}d{i}"), expression=best.copy()), true=lit(i)) for i in range(k - 1)]
+    return exp.Case(ifs=ifs, default=lit(k - 1))
+
+
+def _select(columns: list[exp.Expr], source: exp.Expr) -> exp.Select:
+    """SELECT columns FROM source, taking the nodes as they are (no copies)."""
+    return exp.Select(expressions=columns).from_(source, copy=False)
 
 
 class ClusterCompiler:
@@ -203,30 +217,31 @@ class ClusterCompiler:
 
     # -- Lloyd ----------------------------------------------------------------------------------
     def iteration(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], previous: Sequence[Sequence[float]] | None) -> exp.Select:
-        """Per (nearest centroid, unchanged since `previous`): the users and Σ z_j over them — one
-        scan of the distinct points (`points`), each weighed by its users."""
-        new_columns, new_index = nearest(centroids, "n")
-        z = [exp.column(scaled(j)) for j in range(d)]
-        distances = exp.select(*z, exp.column(USERS), *new_columns)
-        labelled: list[exp.Expr] = [*(c.copy() for c in z), exp.column(USERS), exp.alias_(new_index, "__a")]
-        if previous is not None:
-            old_columns, old_index = nearest(previous, "p")
-            distances = distances.select(*old_columns)
-            labelled.append(exp.alias_(exp.EQ(this=exp.paren(new_index.copy()), expression=exp.paren(old_index)), "__same"))
-        else:
-            labelled.append(exp.alias_(exp.true(), "__same"))
-        assigned = exp.select(*labelled).from_(distances.from_(table.copy()).subquery("d"))
-        sums = [exp.Sum(this=exp.Mul(this=c.copy(), expression=exp.column(USERS))) for c in z]
-        keys = [exp.column("__a"), exp.column("__same")]
-        return exp.select(*keys, exp.Sum(this=exp.column(USERS)), *sums).from_(assigned.subquery("a")).group_by(*(k.copy() for k in keys))
+        """Per (nearest centroid, nearest `previous` centroid): the users and Σ z_j over them —
+        one scan of the distinct points (`points`), each weighed by its users."""
+        sets = [("n", centroids)] + ([("p", previous)] if previous is not None else [])
+
+        def carried() -> list[exp.Expr]:
+            return [*(exp.column(scaled(j)) for j in range(d)), exp.column(USERS)]
+
+        layer = _select([*carried(), *(c for prefix, cs in sets for c in distances(cs, prefix))], table.copy())
+        columns = [exp.column(f"{prefix}d{i}") for prefix, cs in sets for i in range(len(cs))]
+        layer = _select([*carried(), *columns, *(least(len(cs), prefix) for prefix, cs in sets)], layer.subquery("d", copy=False))
+        indexed = _select([*carried(), *(exp.alias_(nearest(len(cs), prefix), f"__a{prefix}", copy=False) for prefix, cs in sets)], layer.subquery("b", copy=False))
+        same: exp.Expr = exp.EQ(this=exp.column("__an"), expression=exp.column("__ap")) if previous is not None else exp.true()
+        sums = [exp.Sum(this=exp.Mul(this=exp.column(scaled(j)), expression=exp.column(USERS))) for j in range(d)]
+        total = _select([exp.column("__an"), exp.alias_(same, "__same", copy=False), exp.Sum(this=exp.column(USERS)), *sums], indexed.subquery("a", copy=False))
+        return total.group_by(*(exp.column(f"__a{prefix}") for prefix, _ in sets), copy=False)
 
     def assignment(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], means: Sequence[Sequence[float]]) -> exp.Select:
         """Each user's nearest centroid (index) and its distance to that cluster's mean; original units kept."""
-        columns, index = nearest(centroids, "n")
         z = [exp.column(scaled(j)) for j in range(d)]
         o = [exp.column(original(j)) for j in range(d)]
-        inner = exp.select(exp.column(ID_COLUMN), *z, *o, *columns).from_(table.copy())
-        with_index = exp.select(exp.column(ID_COLUMN), *(c.copy() for c in z), *(c.copy() for c in o), exp.alias_(index, ASSIGNED)).from_(inner.subquery("d"))
+        carried = [exp.column(ID_COLUMN), *z, *o]
+        k = len(centroids)
+        inner = exp.select(*carried, *distances(centroids, "n")).from_(table.copy())
+        layer = exp.select(*(c.copy() for c in carried), *(exp.column(f"nd{i}") for i in range(k)), least(k, "n")).from_(inner.subquery("d"))
+        with_index = exp.select(*(c.copy() for c in carried), exp.alias_(nearest(k, "n"), ASSIGNED)).from_(layer.subquery("b"))
         to_mean = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column(ASSIGNED), expression=lit(i)), true=squared_distance(m)) for i, m in enumerate(means)])
         distance = exp.func("SQRT", to_mean)
         return exp.select(exp.column(ID_COLUMN), exp.column(ASSIGNED), exp.alias_(distance, DISTANCE), *(c.copy() for c in o)).from_(with_index.subquery("a"))
