@@ -99,27 +99,38 @@ def initial_centroids(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, tabl
     return centroids
 
 
+def _step(fetch: Fetch, query: exp.Select, k: int, d: int) -> tuple[list[int], list[list[float]], int]:
+    """(users per centroid, Σ z per centroid, users whose nearest centroid changed) of one iteration's rows."""
+    counts, sums, changed = [0] * k, [[0.0] * d for _ in range(k)], 0
+    for index, same, count, *values in fetch(query):
+        a = int(index)
+        counts[a] += int(count)
+        for j, v in enumerate(values):
+            sums[a][j] += float(v)
+        changed += 0 if same else int(count)
+    return counts, sums, changed
+
+
 def lloyd(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, points: exp.Table, d: int, centroids: list[Vector]) -> KMeans:
     """Lloyd iterations from `centroids` over the distinct points, one query each, until an
-    assignment repeats."""
+    assignment repeats. An assignment can equal the previous one only if every cluster kept its
+    size, so only then is the iteration's query the one that also computes the previous
+    centroids' assignment and counts the users that moved (twice the distances)."""
+    k = len(centroids)
     fit = KMeans()
     previous: list[Vector] | None = None
+    last_counts: list[int] | None = None
     for iteration in range(1, cluster.max_iterations + 1):
-        sums: dict[int, list[float]] = {}
-        counts: dict[int, int] = {}
-        changed = 0
-        for index, same, count, *values in fetch(sql.iteration(points, d, centroids, previous)):
-            a = int(index)
-            counts[a] = counts.get(a, 0) + int(count)
-            total = sums.setdefault(a, [0.0] * d)
-            for j, v in enumerate(values):
-                total[j] += float(v)
-            changed += 0 if same else int(count)
-        means = [[s / counts[i] for s in sums[i]] if counts.get(i) else list(c) for i, c in enumerate(centroids)]
-        fit = KMeans(list(centroids), means, [counts.get(i, 0) for i in range(len(centroids))], iteration, previous is not None and changed == 0)
-        if fit.converged:
+        counts, sums, _ = _step(fetch, sql.iteration(points, d, centroids, None), k, d)
+        converged = False
+        if previous is not None and counts == last_counts:
+            counts, sums, changed = _step(fetch, sql.iteration(points, d, centroids, previous), k, d)
+            converged = changed == 0
+        means = [[s / counts[i] for s in sums[i]] if counts[i] else list(c) for i, c in enumerate(centroids)]
+        fit = KMeans(list(centroids), means, counts, iteration, converged)
+        if converged:
             break
-        previous, centroids = centroids, means
+        previous, centroids, last_counts = centroids, means, counts
     return fit
 
 
