@@ -131,7 +131,7 @@ def versus_sklearn(root: Path, db: str, repeat: int) -> dict:
         adapter.execute(exp.Create(this=points, kind="TABLE", expression=sql.points(table, d), properties=temporary.copy()))
         distinct = adapter.fetch(exp.select(exp.Count(this=exp.Star())).from_(points))[0][0]
         tick = time.perf_counter()
-        init = initial_centroids(adapter.fetch, sql, cluster, table, d)
+        init = initial_centroids(adapter.fetch, sql, cluster, table, points, d)
         init_s = time.perf_counter() - tick
         lloyd_s, fit = float("inf"), None
         for _ in range(repeat):

@@ -81,3 +81,16 @@ def test_a_constant_feature_scales_to_zero_and_changes_nothing(engine: Callable[
     assert H.agree(got, want) is None
     assert all(z[1] == 0.0 for z in got.scaled.values()) and [c[3][1] for c in got.centroids] == [7.0, 7.0]
     assert {u: m[0] for u, m in got.members.items()} == {"u1": 2, "u2": 2, "u3": 1, "u4": 1}
+
+
+def test_two_points_tied_in_k_means_plus_plus_go_to_the_smaller_id(engine: Callable[[], Adapter]) -> None:
+    """For the name `pt0`, md5 picks c first; v69 and v241 share a bucket (so a weight) and sit
+    1 from c on either side: equal keys −ln(u)/D², so the smaller id, v241, gives the second centroid."""
+    adapter = engine()
+    tables = _users([("c", 0.0, 0.0), ("v69", 1.0, 0.0), ("v241", -1.0, 0.0)])
+    model = {**_model(2, max_iterations=1), "name": "pt0"}
+    want = H.on_reference(model, tables)
+    assert want.initial == [[0.0, 0.0], [-1.0, 0.0]]
+    got = H.on_engine(adapter, model, tables)
+    assert H.agree(got, want) is None
+    assert {u: m[0] for u, m in got.members.items()} == {"c": 1, "v69": 1, "v241": 2}

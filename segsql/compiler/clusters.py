@@ -202,9 +202,11 @@ class ClusterCompiler:
         return exp.select(*columns).from_(table.copy())
 
     def points(self, table: exp.Table, d: int) -> exp.Select:
-        """The distinct scaled points and the users on each: what every Lloyd iteration reads."""
+        """The distinct scaled points, the users on each (what every Lloyd iteration reads) and
+        their smallest k-means++ weight (what `next_point` reads)."""
         z = [exp.column(scaled(j)) for j in range(d)]
-        return exp.select(*z, exp.alias_(exp.Count(this=exp.Star()), USERS)).from_(table.copy()).group_by(*(c.copy() for c in z))
+        columns = [*z, exp.alias_(exp.Count(this=exp.Star()), USERS), exp.alias_(exp.Min(this=exp.column(WEIGHT)), WEIGHT)]
+        return exp.select(*columns).from_(table.copy()).group_by(*(c.copy() for c in z))
 
     # -- k-means++ (deterministic) --------------------------------------------------------------
     def _ids(self) -> exp.Expr:
@@ -224,6 +226,17 @@ class ClusterCompiler:
         select = exp.select(*(exp.column(scaled(j)) for j in range(d))).from_(inner.subquery("c"))
         select = select.where(exp.GT(this=exp.column("__d2"), expression=number(0.0)))
         return select.order_by(exp.Ordered(this=key), exp.Ordered(this=self._ids())).limit(1)
+
+    def next_point(self, points: exp.Table, d: int, chosen: Sequence[Sequence[float]]) -> exp.Select:
+        """`next_centroid` over the distinct points: a point's best user is its smallest weight,
+        so the two smallest keys −ln(u)/D² of points with D > 0, with each point's coordinates.
+        When they tie, users of two points tie and the smaller id decides: `next_centroid`."""
+        d2 = _least([squared_distance(c) for c in chosen])
+        z = [exp.column(scaled(j)) for j in range(d)]
+        inner = _select([*z, exp.alias_(d2, "__d2", copy=False), exp.column(WEIGHT)], points.copy())
+        key = exp.alias_(exp.Div(this=exp.column(WEIGHT), expression=exp.column("__d2")), "__key", copy=False)
+        select = _select([*(c.copy() for c in z), key], inner.subquery("c", copy=False)).where(exp.GT(this=exp.column("__d2"), expression=number(0.0)), copy=False)
+        return select.order_by(exp.Ordered(this=exp.column("__key")), copy=False).limit(2, copy=False)
 
     # -- Lloyd ----------------------------------------------------------------------------------
     def iteration(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], previous: Sequence[Sequence[float]] | None) -> exp.Select:

@@ -88,14 +88,17 @@ def clusters_read(defs: Definitions, names: list[str]) -> list[str]:
     return sorted(found)
 
 
-def initial_centroids(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, table: exp.Table, d: int) -> list[Vector]:
-    """k-means++ made deterministic: one query per centroid, fewer when every user sits on one."""
+def initial_centroids(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, table: exp.Table, points: exp.Table, d: int) -> list[Vector]:
+    """k-means++ made deterministic: one query per centroid (over the points unless two tie),
+    fewer when every user sits on one."""
     centroids: list[Vector] = [[float(v) for v in fetch(sql.first_centroid(cluster, table, d))[0]]]
     while len(centroids) < cluster.k:
-        found = fetch(sql.next_centroid(cluster, table, d, centroids))
+        found = fetch(sql.next_point(points, d, centroids))
         if not found:  # every user sits on a chosen centroid: fewer distinct points than k
             break
-        centroids.append([float(v) for v in found[0]])
+        if len(found) > 1 and found[0][d] == found[1][d]:  # users of two points tie: by id
+            found = fetch(sql.next_centroid(cluster, table, d, centroids))
+        centroids.append([float(v) for v in found[0][:d]])
     return centroids
 
 
@@ -201,9 +204,9 @@ class ClusterStrategy(Strategy):
         return Staged(cluster, published, rows, fit)
 
     def _fit(self, cluster: Cluster, table: exp.Table, points: exp.Table, d: int) -> KMeans:
-        """k-means++ over the users, then Lloyd over their distinct points."""
+        """k-means++, then Lloyd over the users' distinct points."""
         fetch = self.ctx.adapter.fetch
-        return lloyd(fetch, self.compiler, cluster, points, d, initial_centroids(fetch, self.compiler, cluster, table, d))
+        return lloyd(fetch, self.compiler, cluster, points, d, initial_centroids(fetch, self.compiler, cluster, table, points, d))
 
     # -- prepare and write -----------------------------------------------------------------------
     def _passing(self) -> list[Staged]:
