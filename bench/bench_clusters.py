@@ -182,11 +182,13 @@ def with_and_without(root: Path, db: str, repeat: int) -> dict:
 
     segments = sorted(open_session(Options(root), AS_OF_ISO, need_target=False).definitions.segments)
     _run(root, db, segments)
-    without, with_ = float("inf"), float("inf")
+    best: dict[str, tuple[float, dict[str, float]]] = {}
     for _ in range(repeat):
-        without = min(without, _run(root, db, segments)[0])
-        with_ = min(with_, _run(root, db, [*segments, MODEL])[0])
-    return {"segments": len(segments), "without_seconds": without, "with_seconds": with_}
+        for variant, names in (("without", segments), ("with", [*segments, MODEL])):
+            seconds, result = _run(root, db, names)
+            if variant not in best or seconds < best[variant][0]:
+                best[variant] = (seconds, dict(result.timings))
+    return {"segments": len(segments), **{f"{v}_seconds": s for v, (s, _) in best.items()}, **{f"{v}_steps": t for v, (_, t) in best.items()}}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -222,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
         both = with_and_without(root, db, args.repeat)
         log(f"segsql run of {both['segments']} segments: {both['without_seconds']:.2f} s without the cluster model, "
             f"{both['with_seconds']:.2f} s with it (+{both['with_seconds'] - both['without_seconds']:.2f} s)")
+        for variant in ("without", "with"):
+            log(f"  steps {variant}: " + " · ".join(f"{step} {seconds:.2f} s" for step, seconds in both[f"{variant}_steps"].items()))
     log(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if temp is not None:
         temp.cleanup()

@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     log(f"same triangle: {len(ours)} rows ({cohorts} monthly cohorts, periods 0..{PERIODS}), {sum(r[2] for r in ours if r[1] == 0):,} users")
     log(f"segsql cohort query: {best['segsql']:.3f} s; hand-written GROUP BY: {best['hand']:.3f} s; "
         f"ratio {best['segsql'] / best['hand']:.2f}x (target <= 1.5x)")
-    log(f"segsql run of the cohort (stage, check, commit): {run_seconds:.2f} s, {'ok' if result.ok else 'FAILED'}")
+    steps = " · ".join(f"{step} {seconds:.2f} s" for step, seconds in result.timings.items())
+    log(f"segsql run of the cohort: {run_seconds:.2f} s, {'ok' if result.ok else 'FAILED'} ({steps})")
     log(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     if temp is not None:
         temp.cleanup()
