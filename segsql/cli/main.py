@@ -572,6 +572,35 @@ def why(user: str, names: tuple[str, ...], as_of: str | None, fmt: str) -> None:
         print_why(result)
 
 
+@cli.command(name="diff")
+@click.option("--state", type=click.Path(path_type=Path, file_okay=False), required=True, help="A previous target/ folder (its manifest.json holds the old definitions).")
+@SELECT
+@EXCLUDE
+@AS_OF
+@FORMAT
+def diff_(state: Path, select: tuple[str, ...], exclude: tuple[str, ...], as_of: str | None, fmt: str) -> None:
+    """The members each changed definition adds and removes at --as-of, against --state; nothing is written."""
+    from segsql.reports.state_diff import diff_state, print_diff
+    from segsql.run.selection import select as run_select
+
+    session = _session(as_of)
+    previous = click.get_current_context().meta["segsql.state"]
+    segments = session.definitions.segments
+    changed = run_select(segments, ("state:modified",), exclude, previous)
+    if select:
+        chosen = set(run_select(segments, select, (), previous))
+        changed = [n for n in changed if n in chosen]
+    removed = sorted(set(previous.segments) - set(segments)) if not select else []
+    with session.connect() as adapter:
+        report = diff_state(session, adapter, previous, changed, removed)
+    if fmt == "json":
+        output.print_json(report.as_dict())
+    else:
+        print_diff(report)
+    if report.broken:
+        raise RunFailure(f"{plural(len(report.broken), 'segment')} would break {'its' if len(report.broken) == 1 else 'their'} guards: {', '.join(s.segment for s in report.broken)}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one invocation, recorded in the project's logs/segsql.log."""
     from segsql.cli.argv import hoist_global_options
