@@ -66,7 +66,8 @@ def _commands(root: Path, *, connects: bool) -> list[list[str]]:
     ]
     if connects:
         commands += [[*base, "--debug", "show", "koreans"], [*base, "--debug", "show", "broken_sql"], [*base, "history", "koreans"], [*base, "--debug", "build", "--as-of", AS_OF], [*base, "--debug", "explain", "koreans", "--as-of", AS_OF], [*base, "build", "--as-of", AS_OF, "--format", "json"],
-                     [*base, "--debug", "why", "u1", "--as-of", AS_OF], [*base, "why", "u1", "koreans", "--as-of", AS_OF, "--format", "json"]]
+                     [*base, "--debug", "why", "u1", "--as-of", AS_OF], [*base, "why", "u1", "koreans", "--as-of", AS_OF, "--format", "json"],
+                     [*base, "--debug", "diff", "--state", str(root / "target"), "--as-of", AS_OF], [*base, "diff", "--state", str(root / "target"), "--format", "json"]]
     return commands
 
 

@@ -144,3 +144,16 @@ def test_no_change_says_so(project: Path) -> None:
     assert _diff(project)["segments"] == []
     text = run_cli("--project-dir", str(project), "diff", "--state", str(project / "base"), "--as-of", AS_OF)
     assert text.code == 0 and "no segment changed" in text.out
+
+
+@pytest.mark.parametrize("project", ["duckdb"], indirect=True)
+def test_a_sql_segment_file_is_rebuilt_from_the_manifest(project: Path) -> None:
+    sql = project / "models" / "seniors.sql"
+    sql.write_text("select external_id from main.users where age > 60\n", encoding="utf-8")
+    assert run_cli("--project-dir", str(project), "compile", "--dialect", "duckdb").code == 0
+    shutil.rmtree(project / "base")
+    shutil.copytree(project / "target", project / "base")
+    sql.write_text("select external_id from main.users where age > 55\n", encoding="utf-8")
+    (seniors,) = _diff(project)["segments"]
+    assert seniors["segment"] == "seniors" and seniors["change"] == "modified"
+    assert seniors["added"] == _side(_ids(lambda c, a: 55 < a <= 60)) and seniors["removed"]["count"] == 0
