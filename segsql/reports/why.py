@@ -127,6 +127,7 @@ class _WhyQuery(_Renderer):
         self.columns: list[exp.Expr] = []
         self.per_user: dict[str, exp.Query] = {}  # extra one-row CTEs LEFT JOINed by id
         self.roots: list[WhyNode] = []
+        self.clusters: set[str] = set()  # cluster models whose published table a leaf reads
 
     # -- the universe, for one user ---------------------------------------------------------
     def _ids_from(self, table: str, id_column: str, time: Any) -> exp.Select:
@@ -227,6 +228,8 @@ class _WhyQuery(_Renderer):
         if isinstance(where, FunnelFilter):
             return self._funnel(where)
         if isinstance(where, ClusterFilter):
+            if where.model not in self.compiler.cluster_tables:
+                self.clusters.add(where.model)
             clusters = self.compiler.cluster_tables.get(where.model) or exp.to_table(f"cluster_{where.model}")
             alias = self._joined(f"__why_cluster_{where.model}", exp.select(ID_COLUMN, "cluster", "label").from_(clusters.copy()).where(exp.EQ(this=exp.column(ID_COLUMN), expression=lit(self.user))))
             return {"cluster": exp.column("cluster", table=alias), "label": exp.column("label", table=alias)}
@@ -256,18 +259,21 @@ class _WhyQuery(_Renderer):
         return values | {c: exp.column(c, table=alias) for c in columns[1:]}
 
 
-def why_query(compiler: SegmentCompiler, names: list[str], user: str) -> tuple[exp.Select, list[WhyNode], list[tuple[WhyNode, list[tuple[str, str]]]]]:
-    """The one SELECT of `why` and the trees it fills (exposed for tests and the golden SQL)."""
+def why_query(compiler: SegmentCompiler, names: list[str], user: str) -> tuple[exp.Select, list[WhyNode], list[tuple[WhyNode, list[tuple[str, str]]]], set[str]]:
+    """The one SELECT of `why`, the trees it fills, and the cluster models whose tables it reads."""
     query = _WhyQuery(compiler, names, user)
     select, pending = query.build()
-    return select, query.roots, pending
+    return select, query.roots, pending, query.clusters
 
 
 def explain_user(session: Session, adapter: Adapter, user: str, names: list[str]) -> Why:
     """Evaluate `names` for `user` at the session's as_of in one query."""
     defs = session.definitions
     compiler = SegmentCompiler(defs, adapter.dialect, session.as_of, source_types(defs.sources, adapter))
-    select, roots, pending = why_query(compiler, names, user)
+    select, roots, pending, clusters = why_query(compiler, names, user)
+    for model in sorted(clusters):
+        if not adapter.table_exists(f"cluster_{model}"):
+            raise UsageError(f"a cluster: leaf reads cluster model {model!r}, whose table cluster_{model} does not exist yet", hint=f"run it first: segsql run --select {model}")
     columns, rows = adapter.fetch_with_columns(select)
     if not rows:
         raise UsageError(

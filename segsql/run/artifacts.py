@@ -40,7 +40,7 @@ def metadata(session: Session, schema_version: str, command: str) -> dict[str, A
 
 
 def schema(artifact: str) -> dict[str, Any]:
-    """The JSON Schema that ships with segsql for `manifest` or `run_results` (package data)."""
+    """The JSON Schema that ships with segsql for `manifest`, `run_results` or the JSON of `why` and `diff` (package data)."""
     from importlib.resources import files
 
     text = files("segsql").joinpath("schemas", f"{artifact}.v1.json").read_text(encoding="utf-8")

@@ -12,8 +12,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
+from segsql.run.artifacts import schema
 from segsql.run.session import Options, open_session
 from tests.conftest import run_cli, write_project
 from tests.run.test_seeds import _profile
@@ -65,6 +67,7 @@ def _diff(root: Path, *args: str, code: int = 0) -> dict[str, Any]:
     result = run_cli("--project-dir", str(root), "diff", *args, "--state", str(root / "base"), "--as-of", AS_OF, "--format", "json")
     assert result.code == code, result.output
     data: dict[str, Any] = json.loads(result.out)
+    jsonschema.validate(data, schema("diff"))
     return data
 
 

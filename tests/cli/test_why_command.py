@@ -9,9 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from segsql.engines.duckdb import DuckDBAdapter
+from segsql.run.artifacts import schema
 from tests.conftest import run_cli, write_project
 
 SOURCES = """
@@ -90,6 +92,7 @@ def _why(root: Path, *args: str) -> dict[str, Any]:
     result = run_cli("--project-dir", str(root), "why", *args, "--as-of", AS_OF, "--format", "json")
     assert result.code == 0, result.output
     data: dict[str, Any] = json.loads(result.out)
+    jsonschema.validate(data, schema("why"))
     return data
 
 
