@@ -42,7 +42,7 @@ from segsql.definitions.filters import (
     TraitFilter,
 )
 from segsql.engines import Adapter
-from segsql.errors import UsageError
+from segsql.errors import EngineError, Location, UsageError
 from segsql.planner import plan_models
 from segsql.planner.plan import RfmPass
 from segsql.reports.output import TreeLine, print_tree
@@ -266,6 +266,24 @@ def why_query(compiler: SegmentCompiler, names: list[str], user: str) -> tuple[e
     return select, query.roots, pending, query.clusters
 
 
+def _blame(session: Session, names: list[str], message: str) -> Location | None:
+    """Where to blame an engine error: the SQL segment (of those evaluated) whose SQL holds what
+    the engine quotes, or the only SQL segment; a filter segment's SQL is segsql's own."""
+    segments = session.definitions.segments
+    reached, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += segments[name].segment_dependencies()
+    sql = [segments[n] for n in sorted(reached) if segments[n].sql is not None]
+    for seg in sql:
+        assert seg.sql is not None
+        if seg.error_location(message) != seg.sql.location:
+            return seg.error_location(message)
+    return sql[0].error_location(message) if len(sql) == 1 else None
+
+
 def explain_user(session: Session, adapter: Adapter, user: str, names: list[str]) -> Why:
     """Evaluate `names` for `user` at the session's as_of in one query."""
     defs = session.definitions
@@ -274,7 +292,13 @@ def explain_user(session: Session, adapter: Adapter, user: str, names: list[str]
     for model in sorted(clusters):
         if not adapter.table_exists(f"cluster_{model}"):
             raise UsageError(f"a cluster: leaf reads cluster model {model!r}, whose table cluster_{model} does not exist yet", hint=f"run it first: segsql run --select {model}")
-    columns, rows = adapter.fetch_with_columns(select)
+    try:
+        columns, rows = adapter.fetch_with_columns(select)
+    except EngineError as err:
+        blame = _blame(session, names, str(err))
+        if blame is None:
+            raise
+        raise type(err)(str(err), blame) from None
     if not rows:
         raise UsageError(
             f"no user {user!r} at {session.project.as_of}: the id is in none of the users, events or purchases sources (events and purchases count up to --as-of)",

@@ -132,6 +132,7 @@ def test_select_narrows_and_mistakes_are_exit_2(project: Path) -> None:
     _edit(project, "where: {attribute: country, equals: JP}", "where: {attribute: country, in: [JP, GB]}")
     data = _diff(project, "--select", "japanese")
     assert [s["segment"] for s in data["segments"]] == ["japanese"]
+    assert [s["segment"] for s in _diff(project, "--exclude", "japanese")["segments"]] == ["koreans"]
     base = ["--project-dir", str(project), "diff", "--as-of", AS_OF]
     missing = run_cli(*base, "--state", str(project / "nowhere"))
     assert missing.code == 2 and "no readable manifest.json" in missing.err and "--state at a target/ folder" in missing.err

@@ -11,10 +11,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sqlglot import exp
 
 from segsql.engines.duckdb import DuckDBAdapter
 from segsql.run.artifacts import schema
+from segsql.run.session import Options, open_session
 from tests.conftest import run_cli, write_project
+from tests.run.test_seeds import _profile
 
 SOURCES = """
 users:
@@ -165,18 +168,6 @@ def test_text_says_what_the_json_says(project: Path) -> None:
         assert any(line.endswith(want) for line in lines), want  # in the same order
 
 
-def test_why_agrees_with_the_membership_tables_of_a_run(project: Path) -> None:
-    run = run_cli("--project-dir", str(project), "run", "--as-of", AS_OF)
-    assert run.code == 0, run.output
-    names = ["korean_buyers", "cart_then_buy", "quiet_korean_buyers", "carted_not_bought", "everyone_sql"]
-    with DuckDBAdapter(str(project / "test.duckdb")) as adapter:
-        tables = {n: {r[0] for r in adapter.fetch(f"select external_user_id from main.seg_{n}")} for n in names}
-    for user in [u for u, _, _ in USERS] + ["u9"]:
-        verdicts = {s["label"].removeprefix("segment "): s["verdict"] for s in _why(project, user)["segments"]}
-        assert verdicts == {n: user in tables[n] for n in names}, user
-    assert any(tables.values())
-
-
 def test_unknown_names_and_users_are_exit_2(project: Path) -> None:
     typo = run_cli("--project-dir", str(project), "why", "u1", "korean_buyer", "--as-of", AS_OF)
     assert typo.code == 2 and "did you mean 'korean_buyers'" in typo.err and "Traceback" not in typo.output
@@ -187,3 +178,37 @@ def test_unknown_names_and_users_are_exit_2(project: Path) -> None:
     # events after as_of do not make a user: u1's late cart is not seen, a user seen only later is unknown
     later = run_cli("--project-dir", str(project), "why", "u9", "--as-of", "2026-05-01T00:00:00Z")
     assert later.code == 2 and "no user 'u9'" in later.err
+
+
+def _csv(header: str, rows: list[tuple[Any, ...]]) -> str:
+    return header + "\n" + "".join(",".join(str(v) for v in row) + "\n" for row in rows)
+
+
+@pytest.mark.parametrize("kind", ["duckdb", "fakesnow", "postgres"])
+def test_why_agrees_with_the_membership_tables_on_every_engine(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    with _profile(kind, request) as (profile, schema):
+        root = write_project(tmp_path / "p", {
+            "profiles.yml": profile,
+            "models/sources.yml": SOURCES.replace("main.", f"{schema}."),
+            "models/segments.yml": SEGMENTS.replace("main.", f"{schema}."),
+            "seeds/users.csv": _csv("external_id,country,age", USERS),
+            "seeds/events.csv": _csv("external_id,event_name,occurred_at", [(u, e, t.replace(" ", "T") + "Z") for u, e, t in EVENTS]),
+            "seeds/purchases.csv": _csv("external_id,purchased_at,product_id,price", [(u, t.replace(" ", "T") + "Z", p, v) for u, t, p, v in PURCHASES]),
+        })
+        for args in (("seed",), ("run", "--as-of", AS_OF)):
+            done = run_cli("--project-dir", str(root), *args)
+            assert done.code == 0, done.output
+        names = ["korean_buyers", "cart_then_buy", "quiet_korean_buyers", "carted_not_bought", "everyone_sql"]
+        with open_session(Options(root), AS_OF).connect() as adapter:
+            tables = {n: {str(r[0]) for r in adapter.fetch(exp.select("external_user_id").from_(adapter.table(f"seg_{n}")))} for n in names}
+        for user in [u for u, _, _ in USERS] + ["u9"]:
+            verdicts = {s["label"].removeprefix("segment "): s["verdict"] for s in _why(root, user)["segments"]}
+            assert verdicts == {n: user in tables[n] for n in names}, user
+        assert tables["korean_buyers"] == {"u1", "u3"} and tables["cart_then_buy"] == {"u1"}
+
+
+def test_an_engine_error_is_exit_1_and_only_the_named_segments_are_compiled(project: Path) -> None:
+    (project / "models" / "broken.sql").write_text("select external_id\nfrom main.no_such_table\n", encoding="utf-8")
+    broken = run_cli("--project-dir", str(project), "why", "u1", "broken", "--as-of", AS_OF)
+    assert broken.code == 1 and "models/broken.sql" in broken.err and "Traceback" not in broken.output
+    assert run_cli("--project-dir", str(project), "why", "u1", "korean_buyers", "--as-of", AS_OF).code == 0
