@@ -212,3 +212,21 @@ def test_an_engine_error_is_exit_1_and_only_the_named_segments_are_compiled(proj
     broken = run_cli("--project-dir", str(project), "why", "u1", "broken", "--as-of", AS_OF)
     assert broken.code == 1 and "models/broken.sql" in broken.err and "Traceback" not in broken.output
     assert run_cli("--project-dir", str(project), "why", "u1", "korean_buyers", "--as-of", AS_OF).code == 0
+
+
+def test_a_cluster_leaf_needs_its_model_run_first(project: Path) -> None:
+    (project / "models" / "clusters.yml").write_text(
+        "clusters:\n  - name: ages\n    k: 2\n    features: {age: {attribute: age}}\n    order_by: age\n    labels: [young, old]\n"
+        "segments:\n  - name: older\n    where: {cluster: {model: ages, in: [old]}}\n",
+        encoding="utf-8",
+    )
+    before = run_cli("--project-dir", str(project), "why", "u1", "older", "--as-of", AS_OF)
+    assert before.code == 2 and "cluster_ages does not exist yet" in before.err and "segsql run --select ages" in before.err
+    ran = run_cli("--project-dir", str(project), "run", "--select", "ages", "--as-of", AS_OF)
+    assert ran.code == 0, ran.output
+    with DuckDBAdapter(str(project / "test.duckdb")) as adapter:
+        table = {str(u): (int(c), str(label)) for u, c, label in adapter.fetch("select external_user_id, cluster, label from main.cluster_ages")}
+    assert {label for _, label in table.values()} == {"young", "old"}
+    for user, (cluster, label) in table.items():
+        older = _why(project, user, "older")["segments"][0]
+        assert older["verdict"] is (label == "old") and older["children"][0]["values"] == {"cluster": cluster, "label": label}, user
