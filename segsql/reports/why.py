@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,9 @@ from segsql.definitions.filters import (
     SegmentRef,
     SequenceFilter,
     TraitFilter,
+    walk,
 )
+from segsql.definitions.segments import Segment
 from segsql.engines import Adapter
 from segsql.errors import EngineError, Location, UsageError
 from segsql.planner import plan_models
@@ -90,6 +92,18 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+def reached(segments: Mapping[str, Segment], names: list[str]) -> list[str]:
+    """`names` and every segment they reference, recursively, sorted."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += segments[name].segment_dependencies()
+    return sorted(seen)
+
+
 class _OneUser(BehaviourCompiler):
     """Behaviour SQL that reads only one user's rows — but the RFM ranking, which needs everyone."""
 
@@ -110,10 +124,6 @@ class _OneUser(BehaviourCompiler):
             return super().rfm_query(rfm)
         finally:
             self._ranking = False
-
-
-#: a column to fetch, and how to turn the fetched value into what the report says
-_Fill = Callable[[dict[str, Any]], None]
 
 
 class _WhyQuery(_Renderer):
@@ -149,10 +159,28 @@ class _WhyQuery(_Renderer):
         self.per_user[alias] = query
         return alias
 
+    def _funnels_for_user(self) -> None:
+        """Each funnel a leaf reads, computed once over this user's rows (a path is one user's)
+        as a CTE that the leaf's verdict and its values both read."""
+        from segsql.compiler.funnels import FunnelCompiler
+
+        trees = [self.defs.segments[n].where for n in reached(self.defs.segments, self.names)]
+        trees += [self.defs.channels[c].where for n in self.names for c in self.defs.segments[n].channels]
+        funnels = sorted({leaf.funnel for tree in trees if tree is not None for leaf in walk(tree) if isinstance(leaf, FunnelFilter)})
+        for funnel in funnels:
+            if funnel in self.compiler.funnel_tables:
+                continue
+            compiler = FunnelCompiler(self.defs, self.dialect, self.as_of, self.conditions.types, cluster_tables=self.compiler.cluster_tables, funnel_tables=self.compiler.funnel_tables)
+            compiler.behaviour = _OneUser(compiler.behaviour, self.user)
+            alias = f"__why_funnel_users_{funnel}"
+            self.ctes[alias] = compiler.users([funnel])
+            self.compiler.funnel_tables[funnel] = exp.to_table(alias)
+
     # -- the query ----------------------------------------------------------------------------
     def build(self) -> tuple[exp.Select, list[tuple[WhyNode, list[tuple[str, str]]]]]:
         """The SELECT, and each node with its (value key, column) pairs; verdicts use key ''."""
         pending: list[tuple[WhyNode, list[tuple[str, str]]]] = []
+        self._funnels_for_user()
         roots = [self.segment(name, pending) for name in self.names]
         select = self._rows(self.names).select(exp.column(ID_COLUMN, table=ID_ROW), *self.columns)
         for alias, query in self.per_user.items():
@@ -270,13 +298,7 @@ def _blame(session: Session, names: list[str], message: str) -> Location | None:
     """Where to blame an engine error: the SQL segment (of those evaluated) whose SQL holds what
     the engine quotes, or the only SQL segment; a filter segment's SQL is segsql's own."""
     segments = session.definitions.segments
-    reached, todo = set(), list(names)
-    while todo:
-        name = todo.pop()
-        if name not in reached:
-            reached.add(name)
-            todo += segments[name].segment_dependencies()
-    sql = [segments[n] for n in sorted(reached) if segments[n].sql is not None]
+    sql = [segments[n] for n in reached(segments, names) if segments[n].sql is not None]
     for seg in sql:
         assert seg.sql is not None
         if seg.error_location(message) != seg.sql.location:

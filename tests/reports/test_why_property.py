@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from segsql.compiler import SegmentCompiler
 from segsql.engines.base import Adapter
 from segsql.errors import UsageError
-from segsql.reports.why import WhyNode, explain_user
+from segsql.reports.why import WhyNode, explain_user, plain_value
 from segsql.run.session import Options, open_session
+from tests import funnel_harness as FH
+from tests import funnel_strategies as FS
 from tests import strategies
 from tests import test_semantics_property as sem
 
@@ -90,5 +92,40 @@ def test_why_agrees_with_the_membership_and_the_reference(engine: Callable[[], A
     @given(case=st.one_of(strategies.case_strategy(), strategies.behaviour_case_strategy()), pick=st.data())
     def check(case: dict[str, Any], pick: st.DataObject) -> None:
         check_case(adapter, engine_name, case, pick)
+
+    check()
+
+
+FUNNEL_EXAMPLES = {"duckdb": 15, "fakesnow": 5, "postgres": 6}
+
+
+def test_why_shows_the_reference_furthest_step_and_step_times(engine: Callable[[], Adapter], request: pytest.FixtureRequest) -> None:
+    """A `funnel:` leaf's values are the reference's furthest step and the times of its path."""
+    engine_name = request.node.callspec.params["engine"]
+    adapter = engine()
+
+    @settings(max_examples=FUNNEL_EXAMPLES[engine_name], deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+    @given(case=FS.funnel_case(), pick=st.data())
+    def check(case: dict[str, Any], pick: st.DataObject) -> None:
+        case = copy.deepcopy(case)
+        segments = [{"name": f"in_{f['name']}", "where": {"funnel": f["name"], "furthest_step": {"gte": 1}}} for f in case["funnels"]]
+        want = FH.on_reference(case["funnels"], case["tables"], FS.AS_OF, case["timezone"])
+        FH.load(adapter, case["tables"])
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            (root / "models").mkdir()
+            (root / "segsql_project.yml").write_text(FH.dump({"name": "f", "timezone": case["timezone"]}))
+            (root / "models" / "sources.yml").write_text(FH.dump(FH.SOURCES))
+            (root / "models" / "funnels.yml").write_text(FH.dump({"funnels": case["funnels"], "segments": segments}))
+            session = open_session(Options(root), FS.AS_OF.isoformat(), need_target=False)
+            users = sorted({str(r["external_id"]) for r in case["tables"].get("main.users", []) if r.get("external_id")} | {u for w in want.values() for u in w.users})
+            for user in pick.draw(st.lists(st.sampled_from(users), min_size=1, max_size=3, unique=True)) if users else []:
+                why = explain_user(session, adapter, user, [s["name"] for s in segments])
+                for funnel, node in zip(case["funnels"], why.segments, strict=True):
+                    leaf = node.children[0]
+                    furthest, times, _ = want[funnel["name"]].users.get(user, (0, (), None))
+                    assert leaf.values["furthest_step"] == furthest, (funnel["name"], user)
+                    assert [leaf.values[f"step_{k}_at"] for k in range(1, furthest + 1)] == [plain_value(t) for t in times], (funnel["name"], user)
+                    assert node.verdict is leaf.verdict is (furthest >= 1)
 
     check()
