@@ -1,7 +1,13 @@
-"""Benchmark: segsql's fused `run` against a hand-written floor and one query per segment.
+"""Benchmark: segsql's `run` against a hand-written floor and one query per segment, on two workloads.
 
     PYTHONPATH=/work/main python bench/bench_fused.py          # 1M users, 10M events, 1M purchases
     PYTHONPATH=/work/main python bench/bench_fused.py --users 100000 --events 1000000 --purchases 100000
+
+Workloads: "mixed" (`segments.py`: 50 segments of every kind over 10 event names) and
+"selective" (`selective.py`: 50 segments each asking one of 30 skewed event names over one
+window), each on time-ordered and shuffled events. Per workload and ordering: segsql (auto:
+the cost rule chooses), one hand-written query per segment, the wide GROUP BY + tables
+(floor), and segsql with each strategy forced.
 
 Every measured variant runs in a fresh subprocess: one untimed run, then --repeat timed runs
 (steady state: segsql's membership tables exist, DuckDB's buffer pool is warm); the fastest
@@ -30,18 +36,25 @@ from typing import Any, ClassVar
 
 from datagen import AS_OF, existing_sizes, generate
 from segments import SEGMENTS, floor_sql, per_segment_sql, universe_sql, write_project
+from selective import SELECTIVE, existing_selective, generate_selective
 
-ORDERINGS = {"time": "main.events", "shuffled": "main.events_shuffled"}
-PREFIXES = {  # membership tables of each (variant, ordering)
-    ("segsql", "time"): "seg_t_",
-    ("segsql", "shuffled"): "seg_s_",
-    ("floor", "time"): "hwf_t_",
-    ("floor", "shuffled"): "hwf_s_",
-    ("per_segment", "time"): "hwq_t_",
-    ("per_segment", "shuffled"): "hwq_s_",
+#: workload → (its segments, ordering → its events table)
+WORKLOADS = {
+    "mixed": (SEGMENTS, {"time": "main.events", "shuffled": "main.events_shuffled"}),
+    "selective": (SELECTIVE, {"time": "main.sel_events", "shuffled": "main.sel_events_shuffled"}),
 }
-VARIANTS = ("segsql", "floor", "per_segment")
-LABELS = {"segsql": "segsql run (fused)", "floor": "floor (1 GROUP BY per source)", "per_segment": "one query per segment"}
+ORDERINGS = ("time", "shuffled")
+#: the strategies segsql is also run with, forced (`planner: {strategy: ...}`)
+FORCED = ("fused", "per_name", "grouped", "split")
+LABELS = {"segsql": "segsql run (auto: the cost rule)", "floor": "wide GROUP BY + tables (floor)", "per_segment": "one query per segment", **{f"segsql:{f}": f"segsql run, {f} forced" for f in FORCED}}
+_CODES = {"segsql": "seg", "floor": "hwf", "per_segment": "hwq", **{f"segsql:{f}": f"sg{f[0]}{f[-1]}" for f in FORCED}}
+
+
+def prefix_of(variant: str, workload: str, ordering: str) -> str:
+    """The membership tables' prefix of one (variant, workload, ordering): `seg_mt_`, `hwq_ss_`, ..."""
+    return f"{_CODES[variant]}_{workload[0]}{ordering[0]}_"
+
+
 AS_OF_ISO = AS_OF.isoformat().replace("+00:00", "Z")
 
 
@@ -73,10 +86,11 @@ def _statement_kind(sql: str) -> str:
     match = _TABLE.search(text)
     table = match.group(1).replace('"', "") if match else "?"
     table = _SCRATCH.sub(lambda m: f"__segsql_{m.group(1)}*", table)
-    for prefix in ("seg_t_", "seg_s_"):
-        table = re.sub(rf"\b{prefix}\w+", f"{prefix}<segment>", table)
+    table = re.sub(r"\b(\w{3}_[ms][ts]_)\w+", r"\1<segment>", table)
     kind = f"{verb} {table}"
-    return kind + " (the fused flags query)" if verb == "CREATE" and "__segsql_stage" in table else kind
+    if verb == "SELECT" and re.search(r"AS name, COUNT\(\*\) AS n\b", text):
+        return "SELECT row counts per event name (the cost rule's facts)"
+    return kind + " (a group's flags query)" if verb == "CREATE" and "__segsql_stage" in table else kind
 
 
 def timed_adapter(db: str) -> Any:
@@ -119,6 +133,7 @@ def work_segsql(args: argparse.Namespace) -> dict:
             reset_peak_rss()  # the 1st run's peak, then the peak over the timed runs
         tick = time.perf_counter()
         session = open_session(Options(Path(args.project)), AS_OF_ISO, need_target=False)
+        loaded = time.perf_counter() - tick
         adapter = timed_adapter(args.db)
         result = run_models(session, adapter, sorted(session.definitions.segments))
         adapter.close()
@@ -126,13 +141,16 @@ def work_segsql(args: argparse.Namespace) -> dict:
         if not result.ok:
             raise SystemExit(f"segsql run failed: {sorted({s.message for s in result.models})}")
         breakdown = {f"{kind} x{adapter.counts[kind]}": secs for kind, secs in adapter.timings.items()}
-        breakdown["Python (load project, compile, sqlglot) and the rest"] = seconds - sum(breakdown.values())
+        breakdown["start-up: load and parse the project"] = loaded
+        breakdown["Python (plan, cost rule, compile, sqlglot) and the rest"] = seconds - sum(breakdown.values())
+        choice = result.plan.choice if result.plan is not None else None
         runs.append((seconds, breakdown))
         if i == 0:
             peaks.append(peak_rss_mib())
     peaks.append(peak_rss_mib())
     out = _summary(runs, peaks)
     out["sizes"] = {s.name: s.size for s in result.models}
+    out["choice"] = choice.describe()[:2] if choice is not None else []
     return out
 
 
@@ -143,17 +161,19 @@ def _summary(runs: list[tuple[float, dict]], peaks: list[float]) -> dict:
     return {"first": runs[0][0], "seconds": best[0], "all": [r[0] for r in timed], "breakdown": best[1], "peak_first_mib": peaks[0], "peak_mib": peaks[1]}
 
 
-def floor_statements(ordering: str) -> list[str]:
-    prefix = PREFIXES[("floor", ordering)]
-    agg, tables = floor_sql(ORDERINGS[ordering], prefix)
-    return [agg, *(sql for _, sql in tables), f"DROP TABLE {prefix}agg"]
+def floor_statements(workload: str, ordering: str) -> list[str]:
+    segments, tables = WORKLOADS[workload]
+    prefix = prefix_of("floor", workload, ordering)
+    agg, creates = floor_sql(tables[ordering], prefix, segments)
+    return [agg, *(sql for _, sql in creates), f"DROP TABLE {prefix}agg"]
 
 
-def per_segment_statements(ordering: str) -> list[str]:
-    prefix = PREFIXES[("per_segment", ordering)]
+def per_segment_statements(workload: str, ordering: str) -> list[str]:
+    segments, tables = WORKLOADS[workload]
+    prefix = prefix_of("per_segment", workload, ordering)
     universe = f"main.{prefix}universe"
-    statements = [universe_sql(ORDERINGS[ordering], universe)]
-    statements += [per_segment_sql(seg, ORDERINGS[ordering], prefix, universe) for seg in SEGMENTS]
+    statements = [universe_sql(tables[ordering], universe)]
+    statements += [per_segment_sql(seg, tables[ordering], prefix, universe) for seg in segments]
     return statements
 
 
@@ -179,11 +199,11 @@ def _run_statements(args: argparse.Namespace, statements: list[str], first_label
 
 
 def work_floor(args: argparse.Namespace) -> dict:
-    return _run_statements(args, floor_statements(args.ordering), "the GROUP BYs (events, purchases) joined to users", "50 x CREATE TABLE AS SELECT id FROM agg WHERE ...")
+    return _run_statements(args, floor_statements(args.workload, args.ordering), "the GROUP BYs (events, purchases) joined to users", "50 x CREATE TABLE AS SELECT id FROM agg WHERE ...")
 
 
 def work_per_segment(args: argparse.Namespace) -> dict:
-    return _run_statements(args, per_segment_statements(args.ordering), "the universe table (users + ids seen in events, purchases)", "50 x CREATE TABLE AS <its own query>")
+    return _run_statements(args, per_segment_statements(args.workload, args.ordering), "the universe table (users + ids seen in events, purchases)", "50 x CREATE TABLE AS <its own query>")
 
 
 def work_generate(args: argparse.Namespace) -> dict:
@@ -194,6 +214,9 @@ def work_generate(args: argparse.Namespace) -> dict:
     reused = existing_sizes(con) == sizes
     if not reused:
         generate(con, *sizes, log=log)
+    if "selective" in args.workloads.split(",") and existing_selective(con) != (args.users, args.events):
+        generate_selective(con, args.users, args.events, log=log)
+        reused = False
     con.close()
     return {"reused": reused, "duckdb": duckdb.__version__}
 
@@ -204,7 +227,7 @@ def work_verify(args: argparse.Namespace) -> dict:
 
     con = duckdb.connect(args.db, read_only=True)
     sizes, bad = {}, []
-    for seg in SEGMENTS:
+    for seg in WORKLOADS[args.workload][0]:
         a, b = f"main.{args.prefix}{seg.name}", f"main.{args.reference}{seg.name}"
         rows, distinct, only_a, only_b = con.execute(
             f"SELECT (SELECT count(*) FROM {a}), (SELECT count(DISTINCT external_user_id) FROM {a}), "
@@ -234,7 +257,7 @@ def work_profile(args: argparse.Namespace) -> dict:
     adapter.close()
     fused = SegmentCompiler(session.definitions, "duckdb", session.as_of, types).flags(names).sql("duckdb", pretty=True)
     (project / "fused_flags.sql").write_text(fused + "\n")
-    agg, _ = floor_sql(ORDERINGS[args.ordering], "prof_")
+    agg, _ = floor_sql(WORKLOADS[args.workload][1][args.ordering], "prof_", WORKLOADS[args.workload][0])
     (project / "floor_agg.sql").write_text(agg + "\n")
     out: dict = {"naive_time_columns": sorted(f"{t}.{c}" for t, c in types.naive)}
     con = _connect(args.db)
@@ -306,11 +329,11 @@ class Driver:
         self.work = work
         self.db = work / "bench.duckdb"
 
-    def spawn(self, kind: str, ordering: str = "time", project: Path | None = None, **extra: str) -> dict:
+    def spawn(self, kind: str, workload: str = "mixed", ordering: str = "time", project: Path | None = None, **extra: str) -> dict:
         """Run one worker in a fresh interpreter; its result gets `rusage_maxrss_mib` from os.wait4."""
-        out = self.work / f"{kind}_{ordering}_{extra.get('prefix', '')}.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--db", str(self.db), "--ordering", ordering, "--out", str(out)]
-        cmd += ["--project", str(project or self.work)]
+        out = self.work / f"{kind}_{workload}_{ordering}_{extra.get('prefix', '')}.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--db", str(self.db), "--workload", workload, "--ordering", ordering, "--out", str(out)]
+        cmd += ["--project", str(project or self.work), f"--workloads={self.args.workloads}"]
         cmd += [f"--users={self.args.users}", f"--events={self.args.events}", f"--purchases={self.args.purchases}", f"--repeat={self.args.repeat}"]
         for key, value in extra.items():
             cmd += [f"--{key}", value]
@@ -318,50 +341,62 @@ class Driver:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
-            raise SystemExit(f"worker {kind}/{ordering} failed with exit code {proc.returncode}")
+            raise SystemExit(f"worker {kind}/{workload}/{ordering} failed with exit code {proc.returncode}")
         result = json.loads(out.read_text())
         result["rusage_maxrss_mib"] = usage.ru_maxrss / 1024.0  # KiB on Linux
         return result
 
-    def verify(self, prefix: str, reference: str) -> dict[str, int]:
-        result = self.spawn("verify", prefix=prefix, reference=reference)
+    def verify(self, workload: str, prefix: str, reference: str) -> dict[str, int]:
+        result = self.spawn("verify", workload, prefix=prefix, reference=reference)
         if result["bad"]:
             raise SystemExit(f"MEMBERS DIFFER between {prefix}* and {reference}*:\n  " + "\n  ".join(result["bad"]))
         return result["sizes"]
 
-    def run(self, orderings: list[str]) -> dict:
+    def project(self, variant: str, workload: str, ordering: str) -> Path:
+        """The segsql project of a segsql variant (auto or one strategy forced)."""
+        project = self.work / f"project_{workload}_{ordering}_{variant.replace(':', '_')}"
+        segments, tables = WORKLOADS[workload]
+        write_project(project, tables[ordering], prefix_of(variant, workload, ordering), segments, variant.split(":")[1] if ":" in variant else None)
+        return project
+
+    def run(self, workloads: list[str], orderings: list[str], variants: list[str]) -> dict:
         args = self.args
-        log(f"data: {args.users:,} users, {args.events:,} events (+ a shuffled copy), {args.purchases:,} purchases in {self.db}")
+        log(f"data: {args.users:,} users, {args.events:,} events per workload (+ a shuffled copy), {args.purchases:,} purchases in {self.db}")
         tick = time.monotonic()
         gen = self.spawn("generate")
         log(f"  {'reused' if gen['reused'] else 'generated'} in {time.monotonic() - tick:.1f}s; DuckDB {gen['duckdb']}, {os.cpu_count()} CPUs, file {self.db.stat().st_size / 2**20:,.0f} MiB")
-        figures: dict = {"users": args.users, "events": args.events, "purchases": args.purchases, "duckdb": gen["duckdb"], "segsql": segsql_version(), "repeat": args.repeat, "rounds": args.rounds, "load_before": os.getloadavg()[0], "orderings": {}}
-        if figures["load_before"] > 0.5:
-            log(f"  WARNING: load average {figures['load_before']:.2f} before measuring: other processes share the CPUs, timings will be noisy")
-        for ordering in orderings:
-            project = self.work / f"project_{ordering}"
-            write_project(project, ORDERINGS[ordering], PREFIXES[("segsql", ordering)])
-            rounds: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
-            for r in range(args.rounds):
-                for variant in VARIANTS:
-                    log(f"[{ordering}] {LABELS[variant]}{f' (round {r + 1} of {args.rounds})' if args.rounds > 1 else ''} ...")
-                    result = self.spawn(variant, ordering, project)
-                    reference = PREFIXES[("segsql", ordering if variant != "segsql" else orderings[0])]
-                    if r == 0:  # the members do not change between rounds: check them once
-                        members = self.verify(PREFIXES[(variant, ordering)], reference)
-                        if variant == "segsql":
-                            result["members"] = members
-                            if members != result.pop("sizes"):
+        figures: dict = {"users": args.users, "events": args.events, "purchases": args.purchases, "duckdb": gen["duckdb"], "segsql": segsql_version(), "repeat": args.repeat, "rounds": args.rounds, "load_before": os.getloadavg(), "cases": {}}
+        if figures["load_before"][0] > 0.5:
+            log(f"  WARNING: load average {figures['load_before'][0]:.2f} before measuring: other processes share the CPUs, timings will be noisy")
+        for workload in workloads:
+            for ordering in orderings:
+                case = f"{workload}:{ordering}"
+                reference = prefix_of("segsql", workload, ordering)
+                rounds: dict[str, list[dict]] = {variant: [] for variant in variants}
+                loads = []
+                for r in range(args.rounds):
+                    for variant in variants:
+                        log(f"[{case}] {LABELS[variant]}{f' (round {r + 1} of {args.rounds})' if args.rounds > 1 else ''} ...")
+                        project = self.project(variant, workload, ordering) if variant.startswith("segsql") else self.work
+                        result = self.spawn(variant.split(":")[0], workload, ordering, project)
+                        loads.append(os.getloadavg()[0])
+                        if r == 0:  # the members do not change between rounds: check them once
+                            members = self.verify(workload, prefix_of(variant, workload, ordering), reference)
+                            if variant.startswith("segsql") and members != result.pop("sizes"):
                                 raise SystemExit("segsql's run results disagree with its tables")
-                    log(f"    1st {result['first']:.2f}s, then {', '.join(f'{t:.2f}' for t in result['all'])}s (best {result['seconds']:.2f}s), peak RSS {result['peak_first_mib']:,.0f} / {result['peak_mib']:,.0f} MiB" + (f" — members identical to {reference}*" if r == 0 else ""))
-                    rounds[variant].append(result)
-            row: dict = {variant: merge_rounds(results) for variant, results in rounds.items()}
-            row["rounds"] = [{variant: rounds[variant][r]["seconds"] for variant in VARIANTS} for r in range(args.rounds)]
-            if not args.no_profile:
-                log(f"[{ordering}] profiling the fused query and the floor's GROUP BY alone (not part of the figures) ...")
-                row["profile"] = self.spawn("profile", ordering, project)
-            figures["orderings"][ordering] = row
-        figures["load_after"] = os.getloadavg()[0]
+                            if variant == "segsql":
+                                result["members"] = members
+                        log(f"    1st {result['first']:.2f}s, then {', '.join(f'{t:.2f}' for t in result['all'])}s (best {result['seconds']:.2f}s), peak RSS {result['peak_first_mib']:,.0f} / {result['peak_mib']:,.0f} MiB"
+                            + (f" — members identical to {reference}*" if r == 0 else "") + (f"; {result['choice'][0]}" if result.get("choice") else ""))
+                        rounds[variant].append(result)
+                row: dict = {variant: merge_rounds(results) for variant, results in rounds.items()}
+                row["rounds"] = [{variant: rounds[variant][r]["seconds"] for variant in variants} for r in range(args.rounds)]
+                row["load"] = (min(loads), max(loads))
+                if args.profile:
+                    log(f"[{case}] profiling the fused query and the floor's GROUP BY alone (not part of the figures) ...")
+                    row["profile"] = self.spawn("profile", workload, ordering, self.project("segsql", workload, ordering))
+                figures["cases"][case] = row
+        figures["load_after"] = os.getloadavg()
         return figures
 
 
@@ -394,56 +429,50 @@ def ratio(a: float, b: float) -> str:
 
 def report(figures: dict, keep: bool) -> None:
     log("")
-    log(f"== {figures['users']:,} users, {figures['events']:,} events, {figures['purchases']:,} purchases, {len(SEGMENTS)} segments; seconds of the fastest of {figures['repeat'] * figures['rounds']} steady-state runs ==")
-    log(f"segsql {figures['segsql']}, DuckDB {figures['duckdb']}, {os.cpu_count()} CPUs, 1-min load average {figures['load_before']:.2f} before / {figures['load_after']:.2f} after")
-    header = f"{'events':<9} {'segsql':>8} {'floor':>8} {'per-seg':>8} {'segsql/floor':>13} {'per-seg/segsql':>15}   peak RSS: {'segsql':>8} {'(1st run)':>10} {'floor':>9} {'per-seg':>9}"
+    log(f"== {figures['users']:,} users, {figures['events']:,} events per workload, {figures['purchases']:,} purchases, 50 segments per workload; seconds of the fastest of {figures['repeat'] * figures['rounds']} steady-state runs ==")
+    before, after = figures["load_before"], figures["load_after"]
+    log(f"segsql {figures['segsql']}, DuckDB {figures['duckdb']}, {os.cpu_count()} CPUs, load average (1/5/15 min) {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f} before, {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f} after")
+    forced = [v for v in next(iter(figures["cases"].values())) if v.startswith("segsql:")]
+    header = f"{'workload:ordering':<20} {'segsql':>7} {'per-seg':>8} {'floor':>7} {'segsql/best':>12}  " + " ".join(f"{v.split(':')[1]:>9}" for v in forced) + f"  {'peak RSS':>9}  {'load':>9}  chosen"
     log(header)
     log("-" * len(header))
-    for ordering, row in figures["orderings"].items():
-        s, f, q = (row[v]["seconds"] for v in VARIANTS)
-        log(f"{ordering:<9} {s:>8.2f} {f:>8.2f} {q:>8.2f} {ratio(s, f):>13} {ratio(q, s):>15}   {'':>9} {row['segsql']['peak_mib']:>4,.0f} MiB {row['segsql']['peak_first_mib']:>6,.0f} MiB "
-            f"{row['floor']['peak_mib']:>5,.0f} MiB {row['per_segment']['peak_mib']:>5,.0f} MiB")
-    log("(peak RSS = VmHWM of the variant's own fresh process over its timed runs; '1st run' = segsql's untimed first run, which creates the tables in a fresh data dir)")
+    for case, row in figures["cases"].items():
+        s, q, f = row["segsql"]["seconds"], row["per_segment"]["seconds"], row["floor"]["seconds"]
+        best = min(q, f)
+        cells = " ".join(f"{row[v]['seconds']:>9.2f}" for v in forced)
+        chosen = row["segsql"].get("choice", ["?"])[0].removeprefix("strategy: ")
+        log(f"{case:<20} {s:>7.2f} {q:>8.2f} {f:>7.2f} {ratio(s, best):>12}  {cells}  {row['segsql']['peak_mib']:>5,.0f} MiB  {row['load'][0]:.1f}-{row['load'][1]:.1f}  {chosen}")
+    log("(segsql/best = segsql auto / the faster of one query per segment and the floor; forced columns: segsql with that strategy forced;")
+    log(" peak RSS = VmHWM of segsql auto's own fresh process over its timed runs; load = 1-min load average after each variant of the case)")
     log("")
-    log("targets: segsql/floor <= 1.30x; per-seg/segsql >= 1.00x on time-ordered events and >= 2.00x on shuffled; segsql peak RSS <= 1,536 MiB at 10M events")
-    for ordering, row in figures["orderings"].items():
-        s, f, q = (row[v]["seconds"] for v in VARIANTS)
-        need = 2.0 if ordering == "shuffled" else 1.0
-        verdicts = [
-            f"segsql/floor {s / f:.2f}x {'meets' if s / f <= 1.3 else 'MISSES'} <= 1.30x",
-            f"per-seg/segsql {q / s:.2f}x {'meets' if q / s >= need else 'MISSES'} >= {need:.2f}x",
-        ]
-        if figures["events"] >= 10_000_000:
-            for label, rss in (("steady-state", row["segsql"]["peak_mib"]), ("1st run", row["segsql"]["peak_first_mib"])):
-                verdicts.append(f"{label} peak RSS {rss:,.0f} MiB {'meets' if rss <= 1536 else 'MISSES'} <= 1,536 MiB")
-        log(f"  {ordering}: " + "; ".join(verdicts))
-    for ordering, row in figures["orderings"].items():
+    log("target: segsql/best <= 1.00x and segsql peak RSS <= 1,536 MiB on every workload and ordering")
+    for case, row in figures["cases"].items():
+        s, best = row["segsql"]["seconds"], min(row["per_segment"]["seconds"], row["floor"]["seconds"])
+        rss = max(row["segsql"]["peak_mib"], row["segsql"]["peak_first_mib"])
+        log(f"  {case}: segsql/best {s / best:.2f}x {'meets' if s / best <= 1.0 else 'MISSES'}; peak RSS {rss:,.0f} MiB {'meets' if rss <= 1536 else 'MISSES'}")
         if len(row["rounds"]) > 1:
-            per_seg = [r["per_segment"] / r["segsql"] for r in row["rounds"]]
-            floor = [r["segsql"] / r["floor"] for r in row["rounds"]]
-            log(f"  {ordering}, each round's best run paired (variants interleaved, so a slow spell of the machine hits all three): "
-                f"per-seg/segsql {', '.join(f'{x:.2f}x' for x in per_seg)} (median {statistics.median(per_seg):.2f}x); "
-                f"segsql/floor {', '.join(f'{x:.2f}x' for x in floor)} (median {statistics.median(floor):.2f}x)")
-    for ordering, row in figures["orderings"].items():
+            paired = [r["segsql"] / min(r["per_segment"], r["floor"]) for r in row["rounds"]]
+            log(f"    each round's best runs paired: segsql/best {', '.join(f'{x:.2f}x' for x in paired)} (median {statistics.median(paired):.2f}x)")
+    for case, row in figures["cases"].items():
         log("")
-        log(f"where segsql's {row['segsql']['seconds']:.2f}s go ({ordering}, fastest run, timed around each statement segsql sends):")
+        log(f"fixed costs and where segsql's {row['segsql']['seconds']:.2f}s go ({case}, fastest run, timed around each statement segsql sends):")
         for kind, secs in sorted(row["segsql"]["breakdown"].items(), key=lambda kv: -kv[1]):
             log(f"  {secs:7.2f}s  {kind}")
+        for line in row["segsql"].get("choice", [])[1:]:
+            log(f"  {line}")
         for variant in ("floor", "per_segment"):
-            log(f"{LABELS[variant]} ({ordering}): " + "; ".join(f"{secs:.2f}s {label}" for label, secs in row[variant]["breakdown"].items()))
+            log(f"{LABELS[variant]} ({case}): " + "; ".join(f"{secs:.2f}s {label}" for label, secs in row[variant]["breakdown"].items()))
         prof = row.get("profile")
         if prof:
-            log(f"profiles ({ordering}): fused flags query alone {prof['fused']:.2f}s (DuckDB peak buffer {prof['fused_peak_buffer_mib']:,.0f} MiB); "
-                f"floor GROUP BY alone {prof['floor']:.2f}s ({prof['floor_peak_buffer_mib']:,.0f} MiB); "
-                f"time columns read as they are (naive): {', '.join(prof['naive_time_columns']) or 'none'}")
+            log(f"profiles ({case}): fused flags query alone {prof['fused']:.2f}s (DuckDB peak buffer {prof['fused_peak_buffer_mib']:,.0f} MiB); "
+                f"floor GROUP BY alone {prof['floor']:.2f}s ({prof['floor_peak_buffer_mib']:,.0f} MiB)")
             for key in ("fused", "floor"):
                 log(f"  costliest operators of the {key} query (seconds, rows out):")
                 for name, secs, rows in prof[key + "_top"]:
                     log(f"    {secs:7.2f}s {rows:>12,}  {name}")
-    sizes = next(iter(figures["orderings"].values()))["segsql"]["members"]
-    values = sorted(sizes.values())
-    log("")
-    log(f"segment sizes: min {values[0]:,}, median {statistics.median(values):,.0f}, max {values[-1]:,}; every variant's members equal segsql's")
+    for case, row in figures["cases"].items():
+        values = sorted(row["segsql"]["members"].values())
+        log(f"segment sizes ({case}): min {values[0]:,}, median {statistics.median(values):,.0f}, max {values[-1]:,}; every variant's members equal segsql's")
     if keep:
         log("generated SQL (fused_flags.sql, floor_agg.sql) and DuckDB JSON profiles are in the project_* folders of --data-dir")
 
@@ -457,9 +486,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orderings", default="time,shuffled", help="comma-separated subset of: time, shuffled")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per variant after the first (untimed) one; the fastest is reported (default 3)")
     parser.add_argument("--rounds", type=int, default=1, help="run the three variants this many times, interleaved, and also report each round's paired ratios (default 1)")
-    parser.add_argument("--no-profile", action="store_true", help="skip profiling the fused query and the floor's GROUP BY")
+    parser.add_argument("--workloads", default="mixed,selective", help="comma-separated subset of: mixed, selective")
+    parser.add_argument("--strategies", default=",".join(FORCED), help=f"the strategies segsql is also run with, forced (subset of {', '.join(FORCED)}; empty: none)")
+    parser.add_argument("--profile", action="store_true", help="also profile the fused query and the floor's GROUP BY alone (not part of the figures)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
-    for hidden in ("worker", "db", "ordering", "project", "out", "prefix", "reference"):
+    for hidden in ("worker", "db", "workload", "ordering", "project", "out", "prefix", "reference"):
         parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -468,11 +499,18 @@ def main(argv: list[str] | None = None) -> None:
     orderings = [o.strip() for o in args.orderings.split(",") if o.strip()]
     if not orderings or any(o not in ORDERINGS for o in orderings):
         parser.error(f"--orderings takes a comma-separated subset of: {', '.join(ORDERINGS)}")
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    if not workloads or any(w not in WORKLOADS for w in workloads):
+        parser.error(f"--workloads takes a comma-separated subset of: {', '.join(WORKLOADS)}")
+    strategies = [f.strip() for f in args.strategies.split(",") if f.strip()]
+    if any(f not in FORCED for f in strategies):
+        parser.error(f"--strategies takes a comma-separated subset of: {', '.join(FORCED)}")
+    variants = ["segsql", "per_segment", "floor", *(f"segsql:{f}" for f in strategies)]
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="segsql_bench_") as tmp:
         work = args.data_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        figures = Driver(args, work).run(orderings)
+        figures = Driver(args, work).run(workloads, orderings, variants)
     report(figures, keep=args.data_dir is not None)
     log(f"total wall time {time.monotonic() - started:.0f}s")
     if args.json:

@@ -292,18 +292,20 @@ def flow(value: object) -> str:
     return json.dumps(value)
 
 
-def write_project(root, events_table: str, prefix: str) -> None:
-    """A segsql project folder over the benchmark tables (no profiles: the API is given an adapter)."""
+def write_project(root, events_table: str, prefix: str, segments: list[Segment] | None = None, strategy: str | None = None) -> None:
+    """A segsql project folder over the benchmark tables (no profiles: the API is given an adapter);
+    `strategy` forces the planner's grouping (None: auto, the cost rule)."""
     models = root / "models"
     models.mkdir(parents=True, exist_ok=True)
-    (root / "segsql_project.yml").write_text(f"name: bench\ntable_prefix: {{segment: {prefix}}}\n")
+    planner = f"planner: {{strategy: {strategy}}}\n" if strategy else ""
+    (root / "segsql_project.yml").write_text(f"name: bench\ntable_prefix: {{segment: {prefix}}}\n{planner}")
     (models / "sources.yml").write_text(
         "users: {table: main.users, id: external_id, attributes: {country: string, age: number, is_vip: boolean, signup_at: time}}\n"
         f"events: {{table: {events_table}, user: external_id, name: event_name, time: occurred_at, properties: properties}}\n"
         "purchases: {table: main.purchases, user: external_id, time: purchased_at, product: product_id, price: price, quantity: quantity}\n"
     )
     lines = ["segments:"]
-    for seg in SEGMENTS:
+    for seg in SEGMENTS if segments is None else segments:
         lines.append(f"  - name: {seg.name}")
         lines.append(f"    tags: [{seg.kind.replace('+', '_').replace(' ', '_').replace('-', '_')}]")
         lines.append(f"    where: {flow(seg.where_yaml())}")
@@ -336,28 +338,26 @@ class FloorPlan:
         return f"coalesce({leaf.test('a.' + self.column(leaf))}, false)"
 
 
-def floor_sql(events_table: str, prefix: str) -> tuple[str, list[tuple[str, str]]]:
+def floor_sql(events_table: str, prefix: str, segments: list[Segment] | None = None) -> tuple[str, list[tuple[str, str]]]:
     """(the aggregate table's CTAS, [(segment, its membership CTAS)])."""
     plan = FloorPlan()
-    conditions = {seg.name: " AND ".join(plan.condition(leaf) for leaf in seg.leaves) for seg in SEGMENTS}
-    ev_cols = ",\n           ".join(f"{sql} AS {alias}" for sql, alias in plan.columns["events"].items())
-    pu_cols = ",\n           ".join(f"{sql} AS {alias}" for sql, alias in plan.columns["purchases"].items())
+    conditions = {seg.name: " AND ".join(plan.condition(leaf) for leaf in seg.leaves) for seg in (SEGMENTS if segments is None else segments)}
+    ev_cols = "".join(f",\n           {sql} AS {alias}" for sql, alias in plan.columns["events"].items())
+    pu_cols = "".join(f",\n           {sql} AS {alias}" for sql, alias in plan.columns["purchases"].items())
     agg = f"""CREATE OR REPLACE TEMP TABLE {prefix}agg AS
 WITH ev AS (
-    SELECT e.external_id AS id,
-           {ev_cols}
+    SELECT e.external_id AS id{ev_cols}
     FROM {events_table} e
     WHERE e.occurred_at <= {AS_OF_LIT}
     GROUP BY e.external_id
 ), pu AS (
-    SELECT p.external_id AS id,
-           {pu_cols}
+    SELECT p.external_id AS id{pu_cols}
     FROM {PURCHASE_TABLE} p
     WHERE p.purchased_at <= {AS_OF_LIT}
     GROUP BY p.external_id
 )
 SELECT coalesce(u.external_id, ev.id, pu.id) AS id, u.country, u.age, u.is_vip, u.signup_at,
-       ev.* EXCLUDE (id), pu.* EXCLUDE (id)
+       {", ".join(f"{cte}.* EXCLUDE (id)" for cte, cols in (("ev", ev_cols), ("pu", pu_cols)) if cols)}
 FROM {USERS_TABLE} u
 FULL JOIN ev ON ev.id = u.external_id
 FULL JOIN pu ON pu.id = coalesce(u.external_id, ev.id)"""

@@ -212,7 +212,7 @@ def choose(shapes: list[Shape], strategy: str, facts: Facts | None) -> Choice:
         return Choice(strategy, _names(GROUPINGS[strategy](shapes, facts), order), estimates, "forced")
     if len(shapes) <= 1:
         reason = "one segment"
-    elif not needs_facts(shapes, strategy):
+    elif not needs_facts(shapes, "auto"):
         reason = "no segment is anchored on rows of its own"
     elif facts is None:
         reason = "no row counts measured: a run measures them"
@@ -223,8 +223,9 @@ def choose(shapes: list[Shape], strategy: str, facts: Facts | None) -> Choice:
 
 
 def needs_facts(shapes: list[Shape], strategy: str) -> bool:
-    """Would measured row counts change the choice? Only for auto, with an anchored segment that is not pinned."""
-    return strategy == "auto" and len(shapes) > 1 and any(s.anchor is not None and not s.pinned for s in shapes)
+    """Would measured row counts change the choice? Only for auto (and grouped, which merges by
+    them), with an anchored segment that is not pinned."""
+    return strategy in ("auto", "grouped") and len(shapes) > 1 and any(s.anchor is not None and not s.pinned for s in shapes)
 
 
 def run_plan(defs: Definitions, names: list[str], as_of: dt.datetime, shapes: list[Shape], facts: Facts | None = None) -> Plan:
