@@ -220,8 +220,9 @@ class BehaviourCompiler:
         return parts
 
     def name_counts(self, source: str, starts: list[dt.datetime]) -> exp.Select:
-        """Seen rows per name (event name or product): in all, and at or after each of `starts`
-        (columns n, n0, n1, ...): the facts the cost rule estimates from, in one grouped read."""
+        """Rows per name (event name or product) up to as_of: in all, and at or after each of
+        `starts` (columns n, n0, n1, ...): the facts the cost rule estimates from, in one grouped
+        read of two columns (an estimate: rows without a user id are counted too)."""
         src = self.source(source)
         name = self.rules.to_text(exp.column(src.name if source == "events" else src.product, table=ROW))
         since = [
@@ -229,7 +230,7 @@ class BehaviourCompiler:
             for i, start in enumerate(starts)
         ]
         select = exp.select(exp.alias_(name, "name"), exp.alias_(exp.Count(this=exp.Star()), "n"), *since).from_(self.rows(source))
-        return select.where(self.seen(source)).group_by(name.copy())
+        return select.where(exp.LTE(this=self.time(source), expression=self.rules.timestamp(self.as_of))).group_by(name.copy())
 
     def skipped_ids(self, scan: Scan) -> exp.Select | None:
         """Ids of the seen rows a scan does not read (other names, before its window), None if it reads all.

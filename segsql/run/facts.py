@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -12,7 +13,9 @@ from segsql.compiler.dialects import lit
 from segsql.compiler.source_tables import source_table
 from segsql.planner import Plan
 from segsql.planner.costs import Facts, Shape
-from segsql.run.strategies.base import RunContext
+
+if TYPE_CHECKING:  # the strategies import this module
+    from segsql.run.strategies.base import RunContext
 
 
 def _starts(shapes: list[Shape], source: str) -> list[dt.datetime]:
