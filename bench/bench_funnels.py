@@ -8,7 +8,9 @@ MergeTree copy of the events). Each variant runs in a fresh process (one untimed
 `--repeat` timed runs, the fastest reported; peak RSS = VmHWM of that process over its timed
 runs), interleaved segsql / chdb per funnel so a slow spell of the shared machine hits both.
 Afterwards the furthest steps are compared per user (see bench/README.md for where the two
-semantics differ). Also: 10 different funnels in one segsql query against 10 queries of one.
+semantics differ). Also: 10 different funnels in one segsql query against 10 queries of one,
+and 10 funnels in one `run` (one staged query, one commit writing all 30 tables) against 10
+runs of one funnel each (`run_models`, as `segsql run --select tenN` does).
 
     pip install -e '.[bench]'
     python bench/bench_funnels.py --data-dir /tmp/fb            # 1M users, 10M events
@@ -102,6 +104,27 @@ def work_segsql(args: argparse.Namespace) -> dict:
     return {"times": times, "peak_mib": peak}
 
 
+def work_run(args: argparse.Namespace) -> dict:
+    """`segsql run` of the funnels (all in one run, or `--separately` one run per funnel) into the bench database."""
+    from segsql.engines.duckdb import DuckDBAdapter
+    from segsql.run.materialize import run_models
+    from segsql.run.session import Options, open_session
+
+    adapter = DuckDBAdapter(str(Path(args.data_dir) / "bench.duckdb"), "main")
+    root = project(Path(args.data_dir), args.ordering)
+    names = args.funnels.split(",")
+    groups = [[n] for n in names] if args.separately else [names]
+
+    def run() -> None:
+        for group in groups:
+            session = open_session(Options(root), AS_OF.isoformat(), need_target=False)
+            result = run_models(session, adapter, group)
+            assert result.ok, [m.message for m in result.models]
+
+    times, peak = _timed(args.repeat, run)
+    return {"times": times, "peak_mib": peak}
+
+
 def _chdb_session(args: argparse.Namespace) -> Any:
     from chdb import session
 
@@ -178,7 +201,7 @@ def work_generate(args: argparse.Namespace) -> dict:
     return {"reused": reused}
 
 
-WORKERS = {"segsql": work_segsql, "chdb": work_chdb, "chdb_load": work_chdb_load, "compare": work_compare, "generate": work_generate}
+WORKERS = {"segsql": work_segsql, "run": work_run, "chdb": work_chdb, "chdb_load": work_chdb_load, "compare": work_compare, "generate": work_generate}
 
 
 # -- the driver ----------------------------------------------------------------------------------
@@ -209,7 +232,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--funnels", default="seq")
     parser.add_argument("--separately", action="store_true")
     parser.add_argument("--result", default="")
-    parser.add_argument("--no-ten", action="store_true", help="skip 10 funnels in one run vs 10 runs")
+    parser.add_argument("--no-ten", action="store_true", help="skip 10 funnels in one query vs 10 queries")
+    parser.add_argument("--no-runs", action="store_true", help="skip 10 funnels in one run vs 10 runs of one")
+    parser.add_argument("--no-chdb", action="store_true", help="skip the comparison with chdb")
     args = parser.parse_args(argv)
     if args.worker:
         result = WORKERS[args.worker](args)
@@ -219,8 +244,9 @@ def main(argv: list[str] | None = None) -> None:
     log(f"data: {args.users:,} users, {args.events:,} events in {args.data_dir} (reused: {spawn(args, 'generate')['reused']})")
     figures: dict[str, Any] = {}
     for ordering in args.orderings.split(","):
-        log(f"chdb load ({ordering}): {spawn(args, 'chdb_load', ordering)['rows']:,} rows")
-        for funnel in ("seq", "strict"):
+        if not args.no_chdb:
+            log(f"chdb load ({ordering}): {spawn(args, 'chdb_load', ordering)['rows']:,} rows")
+        for funnel in () if args.no_chdb else ("seq", "strict"):
             ours, theirs = (str(Path(args.data_dir) / f"{v}_{funnel}_{ordering}.parquet") for v in ("segsql", "chdb"))
             seg = spawn(args, "segsql", ordering, funnels=funnel, result=ours)
             ch = spawn(args, "chdb", ordering, funnels=funnel, result=theirs)
@@ -228,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
             best_s, best_c = min(seg["times"]), min(ch["times"])
             figures[f"{funnel}/{ordering}"] = {"segsql": seg, "chdb": ch, "agreement": agreement}
             log(f"{funnel:>6} {ordering:>8}: segsql {best_s:.2f} s ({seg['peak_mib']:,.0f} MiB)  chdb {best_c:.2f} s ({ch['peak_mib']:,.0f} MiB)  "
-                f"segsql/chdb {best_s / best_c:.2f}x  per-user furthest step: {agreement}")
+                f"segsql/chdb {best_s / best_c:.2f}x  per-user furthest step: {agreement}  load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         if not args.no_ten:
             names = ",".join(f"ten{i}" for i in range(len(TEN)))
             one = spawn(args, "segsql", ordering, funnels=names)
@@ -236,6 +262,14 @@ def main(argv: list[str] | None = None) -> None:
             figures[f"ten/{ordering}"] = {"one_run": one, "ten_runs": each}
             log(f"   ten {ordering:>8}: 10 funnels in one query {min(one['times']):.2f} s ({one['peak_mib']:,.0f} MiB)  "
                 f"10 queries of one {min(each['times']):.2f} s ({each['peak_mib']:,.0f} MiB)  ratio {min(each['times']) / min(one['times']):.2f}x")
+        if not args.no_runs:
+            names = ",".join(f"ten{i}" for i in range(len(TEN)))
+            one = spawn(args, "run", ordering, funnels=names)
+            each = spawn(args, "run", ordering, funnels=names, separately=True)
+            figures[f"runs/{ordering}"] = {"one_run": one, "ten_runs": each}
+            log(f"  runs {ordering:>8}: 10 funnels in one run {min(one['times']):.2f} s ({one['peak_mib']:,.0f} MiB)  "
+                f"10 runs of one {min(each['times']):.2f} s ({each['peak_mib']:,.0f} MiB)  ratio {min(each['times']) / min(one['times']):.2f}x  "
+                f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     (Path(args.data_dir) / "figures.json").write_text(json.dumps(figures, indent=1))
 
 

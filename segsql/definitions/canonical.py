@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from segsql.definitions.meaning import meaning
@@ -69,4 +69,17 @@ def environment(body: Any, is_sql: bool, sources: Any, timezone: str, bucket_sal
         trait = sources.traits.get(name)
         if trait is not None:
             out[f"trait:{name}"] = {"table": trait.table, "id": trait.id}
+    return out
+
+
+def models_read(body: Any, hashes: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """The membership hash of every funnel and cluster model a filter's `funnel:` and `cluster:`
+    leaves read (`hashes`: kind → name → hash), so editing that model marks the segment modified."""
+    keys = {"FunnelFilter": ("funnel", "funnel"), "ClusterFilter": ("cluster", "model")}
+    out: dict[str, str] = {}
+    for node in _nodes(body):
+        kind, key = keys.get(str(node.get("kind")), ("", ""))
+        name = node.get(key) if kind else None
+        if isinstance(name, str) and name in hashes[kind]:
+            out[f"{kind}:{name}"] = hashes[kind][name]
     return out

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from segsql.definitions.canonical import environment
+from segsql.definitions.canonical import environment, models_read
 from segsql.definitions.clusters import Cluster, check_clusters, parse_cluster
 from segsql.definitions.cohorts import Cohort, check_cohorts, parse_cohort
 from segsql.definitions.consent import Channel, check_channels, parse_channels, with_consent
@@ -122,9 +122,11 @@ def build_definitions(project: LoadedProject) -> Definitions:
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
+    hashes = {"funnel": {n: f.membership_hash() for n, f in funnels.items()}, "cluster": {n: c.membership_hash() for n, c in clusters.items()}}
     for name, seg in segments.items():
         env = environment(meaning(seg.where), seg.sql is not None, sources, project.config.timezone, project.config.bucket_salt)
-        segments[name] = replace(seg, environment=env)
+        reads = models_read(meaning(seg.where), hashes)
+        segments[name] = replace(seg, environment={**env, **reads} if env is not None and reads else env)
     check_tables(segments, project.config, sources)
     check_cdi_attributes(segments)
     check_clusters(clusters, segments, taken_tables(segments, funnels, project.config, sources))

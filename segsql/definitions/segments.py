@@ -132,7 +132,8 @@ class Segment:
     def membership_hash(self) -> str:
         """Changes when membership may change; editing description or tags, or moving the entry, does not.
 
-        It includes what a filter segment reads outside its YAML (`environment`)."""
+        It includes what a filter segment reads outside its YAML (`environment`): its sources,
+        and the hashes of the funnels and cluster models its `funnel:` and `cluster:` leaves read."""
         sql = self.sql if self.sql is None or self.sql.hash_text is None else replace(self.sql, text=self.sql.hash_text)
         return digest([meaning(self.where), meaning(sql), meaning(self.split), self.environment])
 
