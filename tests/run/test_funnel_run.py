@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from segsql.engines.base import Adapter, EngineError
 from segsql.run.materialize import run_models
+from segsql.run.strategies.funnels import FunnelStrategy
 from segsql.run.session import Options, open_session
 from tests import funnel_harness as H
 from tests import reference as R
@@ -136,21 +137,33 @@ def test_a_funnel_whose_audience_fails_its_guard_keeps_its_tables_while_other_mo
     assert {str(r[0]) for r in adapter.fetch(f"SELECT external_user_id FROM {s}.seg_carters")} == {"u1", "u2", "u3"}, "the other segment committed"
 
 
-def _statements(adapter: Adapter, monkeypatch: pytest.MonkeyPatch, session_root: Path, names: list[str]) -> list[str]:
-    """The SQL of every statement (execute or fetch) a run of `names` sends."""
+def _staging_statements(adapter: Adapter, monkeypatch: pytest.MonkeyPatch, session_root: Path, names: list[str]) -> list[str]:
+    """The SQL of every statement (execute or fetch) the funnel strategy sends while staging a run
+    of `names` (other parts of a run — source checks, fingerprints — read sources on their own)."""
     sent: list[str] = []
-    execute, fetch = type(adapter)._execute, type(adapter)._fetch
+    staging = [False]
+    execute, fetch, stage = type(adapter)._execute, type(adapter)._fetch, FunnelStrategy.stage
 
     def record_execute(self: Adapter, sql: str) -> None:
-        sent.append(sql)
+        if staging[0]:
+            sent.append(sql)
         execute(self, sql)
 
     def record_fetch(self: Adapter, sql: str) -> Any:
-        sent.append(sql)
+        if staging[0]:
+            sent.append(sql)
         return fetch(self, sql)
+
+    def record_stage(self: FunnelStrategy) -> None:
+        staging[0] = True
+        try:
+            stage(self)
+        finally:
+            staging[0] = False
 
     monkeypatch.setattr(type(adapter), "_execute", record_execute)
     monkeypatch.setattr(type(adapter), "_fetch", record_fetch)
+    monkeypatch.setattr(FunnelStrategy, "stage", record_stage)
     try:
         result = run_models(open_session(Options(session_root), AS_OF.isoformat(), need_target=False), adapter, names)
     finally:
@@ -167,7 +180,8 @@ def _source_reads(statements: list[str], dialect: str) -> dict[str, int]:
 
 def test_a_run_reads_each_source_as_often_for_five_funnels_as_for_one(engine: Callable[[], Adapter], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """SPEC 4 / issue 12: the passes over each source do not grow with the number of funnels —
-    counted over every statement the run sends and, on DuckDB, in the plan of the staged query."""
+    counted over every statement the run's funnel staging sends (the shared query, the step
+    tables, the trends, the counts) and, on DuckDB, in the plan of the shared query."""
     adapter = engine()
     H.load(adapter, TABLES)
     kinds = [
@@ -183,7 +197,7 @@ def test_a_run_reads_each_source_as_often_for_five_funnels_as_for_one(engine: Ca
         funnels = [{"name": f"f{i}", **kinds[i]} for i in range(count)]
         root = _project(tmp_path / f"p{count}")
         (root / "models" / "funnels.yml").write_text(H.dump({"funnels": funnels}))
-        sent = _statements(adapter, monkeypatch, root, [f["name"] for f in funnels])
+        sent = _staging_statements(adapter, monkeypatch, root, [f["name"] for f in funnels])
         reads[count] = _source_reads(sent, adapter.dialect)
         staged[count] = next(sql for sql in sent if "__funnel_rows" in sql)
     assert reads[1] == reads[5] == {"events": 1, "purchases": 1}, reads
