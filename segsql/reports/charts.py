@@ -189,6 +189,14 @@ def bars(records: Records, x: str, y: str, title: str, color: str | None = None)
     return chart
 
 
+def _distinct(records: Records, color: str) -> alt.Scale:
+    """A colour scheme with a colour of its own for each value (10, or up to 20 values)."""
+    import altair as alt
+
+    values = {str(r.get(color)) for r in records}
+    return alt.Scale(scheme="tableau10" if len(values) <= 10 else "tableau20")
+
+
 def funnel(records: Records, title: str, color: str | None = None) -> alt.Chart:
     """A horizontal funnel: one bar per step (top to bottom), labelled with its users, the
     conversion from the first step and the median time from the previous one; with `color`,
@@ -203,11 +211,11 @@ def funnel(records: Records, title: str, color: str | None = None) -> alt.Chart:
     y = alt.Y("step_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
     encoding: dict[str, Any] = {"y": y, "x": alt.X("users:Q", title="users")}
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", title=color)
+        encoding["color"] = alt.Color(f"{color}:N", title=color, scale=_distinct(records, color))
         encoding["yOffset"] = alt.YOffset(f"{color}:N")
     base = alt.Chart(data, title=title).encode(**encoding)
     bars = base.mark_bar() if color else base.mark_bar(color="steelblue")
-    text = base.mark_text(align="left", dx=4, color="black").encode(text=alt.Text("label:N"))
+    text = base.mark_text(align="left", dx=4).encode(text=alt.Text("label:N"), color=alt.value("black"))  # readable on any bar colour
     per_step = len({str(r.get(color)) for r in records}) if color else 1
     chart: alt.Chart = (bars + text).properties(width=520, height=max(120, 28 * per_step * len(order)))
     return chart
@@ -223,6 +231,6 @@ def conversion_lines(records: Records, x: str, y: str, title: str, color: str | 
         "tooltip": [alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=".1%")],
     }
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", title=color)
+        encoding["color"] = alt.Color(f"{color}:N", title=color, scale=_distinct(records, color))
     chart: alt.Chart = alt.Chart(_data([dict(r) for r in records]), title=title).mark_line(point=True).encode(**encoding).properties(width=480, height=240)
     return chart

@@ -93,15 +93,21 @@ def step_rows(report: FunnelReport) -> tuple[list[str], list[tuple[Any, ...]]]:
     return columns, rows
 
 
+def breakdown_label(value: object) -> str:
+    """A breakdown value as a chart shows it: users without one and an empty value are named."""
+    return "(no value)" if value is None else "(empty)" if value == "" else str(value)
+
+
 def chart(report: FunnelReport, trends: bool) -> alt.Chart:
     from segsql.reports import charts
 
     color = "breakdown" if report.breakdown else None
     if trends:
         assert report.trends is not None
-        return charts.conversion_lines(report.trends, "period_start", "conversion", f"{report.funnel}: conversion by entry period", color)
+        rows = [{**r, "breakdown": breakdown_label(r["breakdown"])} for r in report.trends] if color else report.trends
+        return charts.conversion_lines(rows, "period_start", "conversion", f"{report.funnel}: conversion by entry period", color)
     records = []
     for r in report.steps:
         label = f"{r['users']:,} · {percent(r['conversion_from_first'])}" + (f" · {duration(r['median_seconds_from_previous'])}" if r["median_seconds_from_previous"] is not None else "")
-        records.append({**r, "breakdown": str(r["breakdown"]) if report.breakdown else None, "label": label})
+        records.append({**r, "breakdown": breakdown_label(r["breakdown"]) if report.breakdown else None, "label": label})
     return charts.funnel(records, f"{report.funnel} ({report.order}) at {report.as_of}", color)

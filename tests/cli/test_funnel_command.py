@@ -98,3 +98,41 @@ def test_funnel_usage_errors(project: Path, tmp_path: Path) -> None:
     (project / "models" / "f.yml").write_text(FUNNELS.replace("    trends: {period: day}\n", ""))
     no_trends = run_cli("--project-dir", str(project), "funnel", "checkout", "--trends")
     assert no_trends.code == 2 and "has no `trends:`" in no_trends.output and "Traceback" not in no_trends.output
+
+
+def test_funnel_html_chart_opens_offline_in_chromium(project: Path, tmp_path: Path) -> None:
+    """The funnel's HTML chart is drawn from file:// by its inlined bundle, nothing else loaded."""
+    from tests.browser import browser_page
+
+    path = tmp_path / "funnel.html"
+    assert run_cli("--project-dir", str(project), "funnel", "checkout", "--as-of", AS_OF, "--chart", str(path)).code == 0
+    requests: list[str] = []
+    with browser_page(requests) as page:
+        page.goto(path.as_uri())
+        page.wait_for_selector("#chart svg.marks text", timeout=15000)
+        labels = set(page.eval_on_selector_all("#chart svg text", "els => els.map(e => e.textContent)"))
+    assert {"1. Viewed", "2. cart", "3. Bought", "KR", "JP"} <= labels, labels
+    assert any("50.0%" in label for label in labels)
+    assert all(u.startswith(("file:", "data:", "blob:", "about:")) for u in requests), requests
+
+
+def test_each_breakdown_value_gets_its_own_colour(tmp_path: Path) -> None:
+    countries = [f"C{i:02d}" for i in range(12)]
+    root = write_project(tmp_path / "many", {
+        "models/sources.yml": "users: {table: main.users, id: external_id, attributes: {country: string}}\n"
+        "events: {table: main.events, user: external_id, name: event_name, time: occurred_at}\n",
+        "models/f.yml": "funnels:\n  - name: viewed\n    steps: [{event: view}]\n    breakdown: country\n",
+    })
+    with DuckDBAdapter(str(root / "test.duckdb"), "main") as adapter:
+        users = [(f"u{i}", c) for i, c in enumerate([*countries, "", None])]
+        adapter.load_rows("users", [("external_id", "VARCHAR"), ("country", "VARCHAR")], users)
+        adapter.load_rows("events", [("external_id", "VARCHAR"), ("event_name", "VARCHAR"), ("occurred_at", "TIMESTAMP")], [(u, "view", T0) for u, _ in users])
+    path = tmp_path / "many.svg"
+    assert run_cli("--project-dir", str(root), "funnel", "viewed", "--as-of", AS_OF, "--chart", str(path)).code == 0
+    svg = ET.fromstring(path.read_text())
+    ns = "{http://www.w3.org/2000/svg}"
+    marks = next(g for g in svg.iter(f"{ns}g") if "mark-rect" in (g.get("class") or ""))
+    fills = [p.get("fill") for p in marks.iter(f"{ns}path")]
+    assert len(fills) == 14 and len(set(fills)) == 14, fills
+    texts = {t.text for t in svg.iter(f"{ns}text")}
+    assert {"(no value)", "(empty)", "C00", "C11"} <= texts

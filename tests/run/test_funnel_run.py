@@ -16,8 +16,8 @@ from sqlglot import exp
 
 from segsql.engines.base import Adapter, EngineError
 from segsql.run.materialize import run_models
-from segsql.run.strategies.funnels import FunnelStrategy
 from segsql.run.session import Options, open_session
+from segsql.run.strategies.funnels import FunnelStrategy
 from tests import funnel_harness as H
 from tests import reference as R
 
