@@ -103,7 +103,12 @@ def test_a_known_change_a_new_and_a_removed_segment(project: Path) -> None:
     text = run_cli("--project-dir", str(project), "diff", "--state", str(project / "base"), "--as-of", AS_OF)
     assert text.code == 0, text.output
     us = _ids(lambda c, a: c == "US")
-    assert f"koreans + {', '.join(us[:10])} and {len(us) - 10} more" in text.out and "twenties" in text.out and "teens -" in text.out
+    assert f"koreans + {', '.join(us[:10])} and {len(us) - 10} more" in text.out
+    for s in data["segments"]:  # each row of the table holds the JSON's figures
+        row = next(line for line in text.out.splitlines() if line.startswith(f"│ {s['segment']} "))
+        cells = [c.strip() for c in row.strip("│").split("│")]
+        assert cells[2:6] == ["" if s["old_size"] is None else str(s["old_size"]), "" if s["new_size"] is None else str(s["new_size"]), f"+{s['added']['count']}", f"-{s['removed']['count']}"]
+        assert cells[1].startswith(s["change"]) and cells[6] == s["guards"]["status"]
     with open_session(Options(project), AS_OF).connect() as adapter:
         assert not adapter.table_exists("seg_koreans") and not adapter.table_exists("segsql_runs")
 
