@@ -43,6 +43,7 @@ from segsql.definitions.filters import (
     walk,
 )
 from segsql.definitions.segments import Segment
+from segsql.definitions.sources import Column
 from segsql.engines import Adapter
 from segsql.errors import EngineError, Location, UsageError
 from segsql.planner import plan_models
@@ -140,7 +141,7 @@ class _WhyQuery(_Renderer):
         self.clusters: set[str] = set()  # cluster models whose published table a leaf reads
 
     # -- the universe, for one user ---------------------------------------------------------
-    def _ids_from(self, table: str, id_column: str, time: Any) -> exp.Select:
+    def _ids_from(self, table: str, id_column: str, time: Column | None) -> exp.Select:
         select = super()._ids_from(table, id_column, time)
         return select.where(exp.EQ(this=self.rules.to_text(exp.column(id_column)), expression=lit(self.user)))
 
