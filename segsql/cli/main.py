@@ -204,7 +204,7 @@ def _check_sources(session: Session) -> None:
 @FORMAT
 def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
     """Materialize the selected segments."""
-    from segsql.run.materialize import run_models
+    from segsql.run.materialize import refresh_label, run_models
     from segsql.run.run_results import write_run_results
     from segsql.run.selection import select as run_select
 
@@ -219,9 +219,9 @@ def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, sele
     else:
         if dry_run and result.plan is not None:
             output.print_text("plan:\n" + "\n".join(result.plan.describe()))
-        rows = [(m.name, m.kind, m.table, m.size, m.entered, m.exited, m.status) for m in result.models]
+        rows = [(m.name, m.kind, m.table, m.size, m.entered, m.exited, refresh_label(m), m.status) for m in result.models]
         title = f"run {result.run_id} as_of {session.project.as_of}: {plural(result.cdi_rows, 'CDI row')}" + (" (dry run: nothing written)" if dry_run else "")
-        output.print_table(title, ["model", "kind", "table", "size", "entered", "exited", "status"], rows)
+        output.print_table(title, ["model", "kind", "table", "size", "entered", "exited", "refresh", "status"], rows)
         if result.timings:
             output.print_text(" · ".join(f"{step_name} {seconds:.2f}s" for step_name, seconds in result.timings.items()) + f" · total {result.seconds:.2f}s")
         for m in result.models:

@@ -26,6 +26,7 @@ from segsql.engines import Adapter
 from segsql.errors import EngineError, RunFailure
 from segsql.planner import Plan
 from segsql.run.incremental.fingerprints import Fingerprints
+from segsql.run.incremental.segments import IncrementalSegments, explain_full
 from segsql.run.session import Session
 from segsql.run.source_check import source_types
 from segsql.run.state import RUNS, ensure_state_tables
@@ -33,7 +34,7 @@ from segsql.run.strategies import STRATEGIES
 from segsql.run.strategies.base import ModelResult, Progress, RunContext, Strategy
 from segsql.run.strategies.clusters import clusters_read
 from segsql.run.strategies.funnels import funnels_read
-from segsql.run.strategies.segments import insert_values
+from segsql.run.strategies.segments import SegmentStrategy, insert_values
 from segsql.run.traits import check_traits_unique, first_duplicate
 from segsql.util.words import plural
 
@@ -70,6 +71,13 @@ class RunResult:
         }
 
 
+def refresh_label(model: ModelResult) -> str:
+    """The run table's `refresh` cell: `incremental (N users)` or `full (why)`."""
+    if model.refresh == "incremental":
+        return f"incremental ({plural(model.recomputed or 0, 'user')})"
+    return f"full ({model.refresh_reason})" if model.refresh_reason else "full"
+
+
 def check_users_unique(session: Session, adapter: Adapter) -> None:
     """SPEC 1: the users source holds at most one row per id; fail before writing anything."""
     users = session.definitions.sources.users
@@ -86,6 +94,8 @@ class Run:
     def __init__(self, session: Session, adapter: Adapter, names: list[str], *, dry_run: bool, resync: bool, progress: Progress | None, full_refresh: bool = False):
         self.ctx = RunContext(session, adapter, dry_run, resync, progress or (lambda _message: None))
         self.fingerprints = Fingerprints(self.ctx, full=full_refresh)
+        self.full_refresh = full_refresh
+        self.incremental: IncrementalSegments | None = None
         self.defs = session.definitions
         by_kind: dict[str, list[str]] = {}
         for name in [*names, *clusters_read(self.defs, names), *funnels_read(self.defs, names)]:
@@ -123,6 +133,10 @@ class Run:
                     ctx.adapter.execute(statement)
             for statement in self.fingerprints.write():
                 ctx.adapter.execute(statement)
+            if self.incremental is not None:
+                passing = [n for n, r in self.results.items() if r.status == "success"]
+                for statement in self.incremental.write(passing):
+                    ctx.adapter.execute(statement)
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             row = (ctx.run_id, self.started.replace(tzinfo=None), finished, as_of_naive, self.result.target, status, json.dumps(definitions, sort_keys=True))
             state_row = insert_values(ctx, RUNS, [row])
@@ -136,6 +150,10 @@ class Run:
         self.ctx.progress("fingerprinting the sources")
         self.fingerprints.ensure_tables()
         self.fingerprints.stage()
+        segments = next((s for s in self.strategies if isinstance(s, SegmentStrategy)), None)
+        if segments is not None:
+            self.incremental = segments.incremental = IncrementalSegments(self.ctx, self.fingerprints, segments.names, self.full_refresh)
+            self.incremental.ensure_table()
         self.ctx.timings["fingerprints"] = time.monotonic() - started
 
     def execute(self) -> RunResult:
@@ -157,6 +175,7 @@ class Run:
             # staging may have chosen how to group the segments (the cost rule): show that plan
             self.result.plan = next((s.plan for s in self.strategies if s.plan is not None), None)
             self._skip_dependents()
+            explain_full(self.results, ctx.dry_run)
             for strategy in self.strategies:
                 strategy.prepare()
             self.result.cdi_rows = sum(s.cdi_rows for s in self.strategies)

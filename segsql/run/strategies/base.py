@@ -39,6 +39,10 @@ class ModelResult:
     #: the wall time of the query that computed it (shared by the models of one fused query)
     seconds: float = 0.0
     message: str = ""
+    #: SPEC 9: "incremental" (only `recomputed` users were computed again) or "full", and why full
+    refresh: str = "full"
+    refresh_reason: str = ""
+    recomputed: int | None = None
 
     def fail(self, message: str, status: str = "error") -> None:
         self.status = status

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -40,6 +40,9 @@ from segsql.run.state import (
 from segsql.run.strategies.base import ModelResult, RunContext, Strategy
 from segsql.run.traits import stale_traits
 from segsql.util.words import plural
+
+if TYPE_CHECKING:
+    from segsql.run.incremental.segments import IncrementalSegments
 
 #: changed users whose old CDI payloads are looked up per query (bounds a big run's memory)
 CDI_LOOKUP_BATCH = 100_000
@@ -74,6 +77,8 @@ class SegmentStrategy(Strategy):
         self.plan: Plan = run_plan(ctx.defs, self.names, ctx.as_of, self.shapes)
         self.memberships: list[Membership] = []
         self.cdi_scratch: exp.Table | None = None
+        #: SPEC 9: set by the run when it has fingerprints (not in a dry run)
+        self.incremental: IncrementalSegments | None = None
 
     def _segment(self, name: str) -> Segment:
         return self.ctx.defs.segments[name]
@@ -85,10 +90,13 @@ class SegmentStrategy(Strategy):
     def stage(self) -> None:
         ctx = self.ctx
         ctx.progress(f"staging {plural(len(self.names), 'segment')} in one query")
-        groups = self._choose_groups()
         started = time.monotonic()
-        stages = self._stage_queries(groups)
-        ctx.timings["segments query"] = time.monotonic() - started
+        incremental = self._stage_incremental()
+        elapsed = time.monotonic() - started
+        groups = tuple(kept for g in self._choose_groups() if (kept := tuple(n for n in g if n not in incremental)))
+        started = time.monotonic()
+        stages = {**self._stage_queries(groups), **incremental}
+        ctx.timings["segments query"] = elapsed + time.monotonic() - started - ctx.timings.get("changed users", 0.0)
         for name in self.names:
             if name not in stages:
                 continue
@@ -105,6 +113,21 @@ class SegmentStrategy(Strategy):
         for m in self.memberships:
             self._guard(m.segment.name)
         self._fail_stale_traits()
+
+    def _stage_incremental(self) -> dict[str, exp.Table]:
+        """SPEC 9: the segments that can run incrementally, staged for their candidates only."""
+        if self.incremental is None:
+            return {}
+        started = time.monotonic()
+        try:
+            stages = self.incremental.stage(self._compiler())
+        except StatementFailure as err:  # recomputed fully instead: never less exact
+            self.incremental.fall_back(str(err))
+            stages = {}
+        for name in stages:
+            self.results[name].seconds = time.monotonic() - started
+        self.incremental.report(self.results)
+        return stages
 
     def _compiler(self) -> SegmentCompiler:
         ctx = self.ctx
@@ -132,7 +155,7 @@ class SegmentStrategy(Strategy):
         tables: dict[str, exp.Table] = {}
         for g, group in enumerate(groups):
             label = "stage" if len(groups) == 1 else f"stage{g}"
-            plan = self.plan if len(groups) == 1 else plan_models(ctx.defs, list(group), ctx.as_of, anchored=True)
+            plan = self.plan if list(group) == self.names else plan_models(ctx.defs, list(group), ctx.as_of, anchored=True)
             started = time.monotonic()
             try:
                 table = ctx.stage_table(label, compiler.render(plan))
@@ -165,7 +188,7 @@ class SegmentStrategy(Strategy):
         exists = columns is not None
         membership = Membership(seg, stage, ctx.adapter.table(table_name), exists, exists and SPLIT_GROUP in (columns or ()), ctx.adapter.dialect)
         membership.old_has_consent = exists and CONSENTED in (columns or ())
-        return membership
+        return self.incremental.membership(membership) if self.incremental is not None else membership
 
     def _count(self, memberships: list[Membership]) -> None:
         """Size, entered, exited and regrouped of every segment in one query (one per segment to isolate a failure)."""

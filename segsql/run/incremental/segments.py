@@ -1,0 +1,293 @@
+"""Segments recomputed only for the users that can have changed (SPEC 9), exactly.
+
+A segment runs incrementally when the last run that committed computed it (the state row
+this module writes names that run, whose fingerprints are the stored ones) from the same
+definition — its own, that of every segment it reads, the sources, the time zone, the salt
+— at an `as_of` not after this one, its membership table exists, and `bands.dependence`
+can name every way its verdict moves with `as_of`. Otherwise it is recomputed fully, and
+the reason is reported.
+
+The candidates are one set for every incremental segment of the run (a superset of each
+one's is as exact as its own): users with added, late, deleted or updated rows in any
+user-keyed source (the fingerprints), users with rows in a moving band of some leaf, users
+whose time attributes cross a moving threshold, and every user with a row that became seen
+(it may have joined the universe). The segments' own query, with every source table
+restricted to the candidates, gives their verdicts — a user's verdict reads only that
+user's rows, and a candidate keeps all of its rows; the new membership is the old table
+minus the candidates plus the candidates found members (`IncrementalMembership`), so
+`entered_at`, CDI rows, the change log and history follow from the same diff as a full run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from segsql.compiler import SegmentCompiler
+from segsql.compiler.conditions import ConditionCompiler
+from segsql.compiler.dialects import lit
+from segsql.compiler.registry import rules_for
+from segsql.compiler.source_tables import source_table
+from segsql.definitions.canonical import digest
+from segsql.definitions.meaning import meaning
+from segsql.definitions.sources import EventsSource
+from segsql.planner import plan_models
+from segsql.run.diff import OLD, Membership
+from segsql.run.incremental.bands import Band, Dependence, dependence
+from segsql.run.incremental.fingerprints import Fingerprints
+from segsql.run.state import CONSENTED, SEGMENT_ID, create_table
+from segsql.run.strategies.base import ModelResult, RunContext
+
+STATE = "segsql_incremental"
+STATE_COLUMNS = [("segment", "VARCHAR"), ("definition_hash", "VARCHAR"), ("as_of", "TIMESTAMP"), ("run_id", "VARCHAR")]
+ENTITY = "entity"
+
+
+def explain_full(results: dict[str, ModelResult], dry_run: bool) -> None:
+    """Say why the models no incremental decision covered ran fully."""
+    for res in results.values():
+        if res.refresh_reason or res.refresh != "full":
+            continue
+        if res.kind == "cluster":
+            res.refresh_reason = "cluster models are global"
+        elif res.kind != "segment":
+            res.refresh_reason = f"{res.kind}s are recomputed fully"
+        elif dry_run:
+            res.refresh_reason = "dry run"
+
+
+def definition_hash(ctx: RunContext, name: str, reads: set[str]) -> str:
+    """Everything a segment's members depend on besides the rows: its definition and those it reads."""
+    defs = ctx.defs
+    parts = [defs.segments[n].membership_hash() for n in [name, *sorted(reads)]]
+    return digest([parts, meaning(defs.sources), defs.config.timezone, defs.config.bucket_salt])
+
+
+class IncrementalMembership(Membership):
+    """A membership whose stage holds only the candidates: everyone else keeps their old row."""
+
+    candidates: exp.Table
+
+    def _candidate(self, external_id: exp.Expr) -> exp.Expr:
+        found = exp.select(lit(1)).from_(self.candidates.as_("c")).where(exp.column(ENTITY, table="c").eq(external_id))
+        return exp.Exists(this=found)
+
+    def new_rows(self) -> exp.Subquery:
+        staged = super().new_rows().this
+        o_id = exp.column(SEGMENT_ID, table=OLD)
+        kept = exp.select(o_id, exp.alias_(self._group(o_id.copy()), "split_group"), exp.alias_(exp.true(), "consented"))
+        kept = kept.from_(self.table.as_(OLD)).where(exp.not_(self._candidate(o_id.copy())))
+        union = exp.union(staged, kept, distinct=False)
+        return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("n")))
+
+    def _not_staged(self, external_id: exp.Expr) -> exp.Expr:
+        return exp.and_(self._candidate(external_id.copy()), super()._not_staged(external_id))
+
+
+@dataclass
+class IncrementalSegments:
+    """One run's incremental decision for its table segments, their candidates and their state."""
+
+    ctx: RunContext
+    fingerprints: Fingerprints
+    names: list[str]
+    full_refresh: bool = False
+    #: segment → why it is recomputed fully ("" : incrementally)
+    reasons: dict[str, str] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    candidates: exp.Table | None = None
+    recomputed: int = 0
+    previous_as_of: dt.datetime | None = None
+
+    @property
+    def incremental(self) -> list[str]:
+        return [n for n in self.names if not self.reasons.get(n)]
+
+    # -- deciding ---------------------------------------------------------------------------
+    def decide(self) -> None:
+        ctx = self.ctx
+        stored: dict[str, tuple[str, dt.datetime, str]] = {}
+        if STATE in ctx.catalogue:
+            rows = ctx.adapter.fetch(exp.select("segment", "definition_hash", "as_of", "run_id").from_(ctx.adapter.table(STATE)))
+            stored = {str(s): (str(h), a, str(r)) for s, h, a, r in rows}
+        marker_runs = {self.fingerprints.previous_run.get(s.name) for s in self.fingerprints.sources}
+        a1 = ctx.as_of
+        dependences: dict[str, Dependence] = {}
+        changed_catalogs = {s.removeprefix("catalog:") for s, b in self.fingerprints.changed_buckets.items() if b and s.startswith("catalog:")}
+        changed_catalogs |= {s.removeprefix("catalog:") for s in self.fingerprints.whole if s.startswith("catalog:")}
+        for name in self.names:
+            seg = ctx.defs.segments[name]
+            previous = stored.get(name)
+            a0 = previous[1].replace(tzinfo=dt.UTC) if previous is not None else a1
+            dep = dependence(ctx.defs, name, a0, a1)
+            dependences[name] = dep
+            self.hashes[name] = definition_hash(ctx, name, dep.reads)
+            reason = ""
+            columns = ctx.catalogue.get((ctx.defs.config.segment_prefix + name).lower())
+            if self.full_refresh:
+                reason = "--full-refresh"
+            elif previous is None:
+                reason = "not computed by the last run"
+            elif previous[0] != self.hashes[name]:
+                reason = "definition changed"
+            elif len(marker_runs) != 1 or previous[2] not in marker_runs:
+                reason = "source fingerprints are not from its last run"
+            elif a0 > a1:
+                reason = "as_of is before the last run's"
+            elif seg.channels or CONSENTED in (columns or ()):
+                reason = "consent channels"
+            elif dep.full:
+                reason = dep.full
+            elif dep.catalogs & changed_catalogs:
+                reason = f"catalog {sorted(dep.catalogs & changed_catalogs)[0]} changed"
+            elif columns is None:
+                reason = "no membership table"
+            self.reasons[name] = reason
+            if not reason:
+                self.previous_as_of = a0
+        if self.incremental:
+            started = time.monotonic()
+            self._stage_candidates([dependences[n] for n in self.incremental])
+            ctx.timings["changed users"] = time.monotonic() - started
+
+    # -- candidates -------------------------------------------------------------------------
+    def _stage_candidates(self, deps: list[Dependence]) -> None:
+        ctx = self.ctx
+        assert self.previous_as_of is not None
+        a0, a1 = self.previous_as_of, ctx.as_of
+        changed = self.fingerprints.changed_entities().subquery("f")
+        parts: list[exp.Select] = [
+            exp.select(exp.column(ENTITY, table="f").as_(ENTITY)).from_(changed).where(exp.not_(exp.column("source", table="f").like(lit("catalog:%"))))
+        ]
+        rows: dict[tuple[str, tuple[str, ...] | None], set[Band]] = {}
+        for source in ("events", "purchases"):
+            rows[(source, None)] = {(a0, a1)}  # became seen: may have joined the universe
+        attributes: dict[tuple[str, object], set[Band]] = {}
+        for dep in deps:
+            for key, bands in dep.rows.items():
+                rows.setdefault(key, set()).update(bands)
+            for akey, bands in dep.attributes.items():
+                attributes.setdefault(akey, set()).update(bands)
+        parts += self._row_parts(rows)
+        parts += self._attribute_parts(attributes)
+        query: exp.Query = parts[0]
+        for part in parts[1:]:
+            query = exp.union(query, part, distinct=True)
+        if len(parts) == 1:
+            query = parts[0].distinct()
+        self.candidates = ctx.stage_table("candidates", exp.select(ENTITY).from_(query.subquery("u")).where(exp.column(ENTITY).is_(exp.null()).not_()))
+        self.recomputed = int(ctx.adapter.fetch(exp.select(exp.Count(this=exp.Star())).from_(self.candidates))[0][0])
+
+    def _conditions(self) -> ConditionCompiler:
+        return ConditionCompiler(rules_for(self.ctx.adapter.dialect), self.ctx.as_of, self.ctx.types)
+
+    def _row_parts(self, rows: dict[tuple[str, tuple[str, ...] | None], set[Band]]) -> list[exp.Select]:
+        """Per behavioural source, the users with a row of the right names inside a band."""
+        defs, dialect = self.ctx.defs, self.ctx.adapter.dialect
+        rules, conditions = rules_for(dialect), self._conditions()
+        out = []
+        for source_name in ("events", "purchases"):
+            src = defs.sources.events if source_name == "events" else defs.sources.purchases
+            if src is None:
+                continue
+            when = conditions.time(exp.column(src.time.column), src.table, src.time.column, src.time.unit)
+            name_column = src.name if isinstance(src, EventsSource) else src.product
+            terms = []
+            for (source, names), bands in sorted(rows.items(), key=str):
+                if source != source_name:
+                    continue
+                spans = exp.or_(*(exp.Between(this=when.copy(), low=rules.timestamp(lo), high=rules.timestamp(hi)) for lo, hi in sorted(bands)))
+                if names is not None:
+                    spans = exp.and_(rules.to_text(exp.column(name_column)).isin(*(lit(n) for n in names)), exp.paren(spans))
+                terms.append(exp.paren(spans))
+            if terms:
+                ident = rules.to_text(exp.column(src.user))
+                out.append(exp.select(ident.as_(ENTITY)).from_(source_table(src.table, dialect)).where(exp.or_(*terms)))
+        return out
+
+    def _attribute_parts(self, attributes: dict[tuple[str, object], set[Band]]) -> list[exp.Select]:
+        """Users (or trait rows) whose time attribute lies inside a band."""
+        defs, dialect = self.ctx.defs, self.ctx.adapter.dialect
+        rules, conditions = rules_for(dialect), self._conditions()
+        out = []
+        for (trait, ref), bands in sorted(attributes.items(), key=str):
+            source = defs.sources.traits[trait] if trait else defs.sources.users
+            if source is None:
+                continue
+            value = conditions.value(ref, "a", source.table).sql  # type: ignore[arg-type]
+            spans = exp.or_(*(exp.Between(this=value.copy(), low=rules.timestamp(lo), high=rules.timestamp(hi)) for lo, hi in sorted(bands)))
+            table = exp.alias_(source_table(source.table, dialect), "a", table=True)
+            out.append(exp.select(rules.to_text(exp.column(source.id, table="a")).as_(ENTITY)).from_(table).where(spans))
+        return out
+
+    # -- the restricted query ---------------------------------------------------------------
+    def restrict(self, query: exp.Query) -> exp.Query:
+        """`query` with every user-keyed source table read only for the candidates."""
+        assert self.candidates is not None
+        defs, dialect = self.ctx.defs, self.ctx.adapter.dialect
+        rules = rules_for(dialect)
+        keyed = [(s.table, s.id) for s in (defs.sources.users,) if s is not None]
+        keyed += [(s.table, s.user) for s in (defs.sources.events, defs.sources.purchases) if s is not None]
+        keyed += [(t.table, t.id) for t in defs.sources.traits.values()]
+        ids = {source_table(table, dialect).sql(dialect): column for table, column in keyed}
+        for node in list(query.find_all(exp.Table)):
+            bare = node.copy()
+            bare.set("alias", None)
+            column = ids.get(bare.sql(dialect))
+            if column is None:
+                continue
+            alias = node.alias or bare.name or "src"
+            wanted = exp.select(ENTITY).from_(self.candidates.copy())
+            inner = exp.select(exp.Star()).from_(bare).where(rules.to_text(exp.column(column)).isin(query=wanted))
+            node.replace(inner.subquery(alias))
+        return query
+
+    def fall_back(self, error: str) -> None:
+        """The engine rejected a query of this module: every segment is recomputed fully."""
+        for name in self.names:
+            self.reasons[name] = self.reasons.get(name) or f"incremental query failed: {error.splitlines()[0] if error else '?'}"
+        self.candidates = None
+
+    def stage(self, compiler: SegmentCompiler) -> dict[str, exp.Table]:
+        """Decide, find the candidates, and stage the incremental segments' flags for them in one table."""
+        self.decide()
+        names = self.incremental
+        if not names:
+            return {}
+        plan = plan_models(self.ctx.defs, names, self.ctx.as_of, anchored=True)
+        table = self.ctx.stage_table("stageinc", self.restrict(compiler.render(plan)))
+        return dict.fromkeys(names, table)
+
+    def membership(self, m: Membership) -> Membership:
+        if m.segment.name not in self.incremental or self.candidates is None:
+            return m
+        inc = IncrementalMembership(m.segment, m.stage, m.table, m.exists, m.old_has_group, m.dialect)
+        inc.old_has_consent = m.old_has_consent
+        inc.candidates = self.candidates
+        return inc
+
+    def report(self, results: dict[str, ModelResult]) -> None:
+        for name in self.names:
+            res = results[name]
+            res.refresh = "full" if self.reasons.get(name) else "incremental"
+            res.refresh_reason = self.reasons.get(name, "")
+            res.recomputed = self.recomputed if not self.reasons.get(name) else None
+
+    # -- state ------------------------------------------------------------------------------
+    def ensure_table(self) -> None:
+        if STATE not in self.ctx.catalogue:
+            create_table(self.ctx.adapter, STATE, STATE_COLUMNS)
+            self.ctx.catalogue[STATE] = {c for c, _ in STATE_COLUMNS}
+
+    def write(self, passing: list[str]) -> Iterator[exp.Expr]:
+        """This run's segments as the next run's baseline (the others are not: their tables are older)."""
+        table = self.ctx.adapter.table(STATE)
+        yield exp.delete(table.copy())
+        rules = rules_for(self.ctx.adapter.dialect)
+        rows = [exp.Tuple(expressions=[lit(n), lit(self.hashes[n]), rules.timestamp(self.ctx.as_of), lit(self.ctx.run_id)]) for n in passing if n in self.hashes]
+        if rows:
+            yield exp.insert(exp.Values(expressions=rows), table.copy(), columns=[c for c, _ in STATE_COLUMNS])

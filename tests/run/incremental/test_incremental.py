@@ -1,0 +1,50 @@
+"""Incremental runs (SPEC 9): each kind of change, run incrementally, equals a full run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from segsql.engines.duckdb import DuckDBAdapter
+from tests import incremental_harness as H
+
+T0 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 6, 1, 11)
+
+
+def _copies(tmp_path: Path) -> list[H.Copy]:
+    copies = [H.Copy(tmp_path / name, DuckDBAdapter(str(tmp_path / f"{name}.duckdb"), "main"), full) for name, full in (("inc", False), ("full", True))]
+    for c in copies:
+        H.load(c.adapter, {
+            "users": [("u1", "KR", 30.0, NOW - dt.timedelta(days=1)), ("u2", "JP", 20.0, NOW - dt.timedelta(days=5)), ("u3", "KR", 40.0, None)],
+            "events": [("u1", "open", NOW - dt.timedelta(days=2), '{"k": 2}'), ("u2", "open", NOW - dt.timedelta(days=29), None),
+                       ("u3", "view", NOW, None), ("u4", "open", NOW - dt.timedelta(hours=1), '{"k": 1}')],
+            "purchases": [("u1", NOW - dt.timedelta(days=1), "p1", 35.0), ("u2", NOW - dt.timedelta(days=4), "p2", 5.0)],
+            "products": [("p1", "shoes"), ("p2", "hats")],
+        })
+    return copies
+
+
+def _step(copies: list[H.Copy], as_of: dt.datetime) -> dict[str, str]:
+    results = [c.run(as_of) for c in copies]
+    assert all(r.ok for r in results), [m.message for r in results for m in r.models if m.message]
+    inc, full = (c.snapshot() for c in copies)
+    assert inc == full
+    return {m.name: m.refresh for m in results[0].models}
+
+
+def test_each_change_kind_equals_a_full_run(tmp_path: Path) -> None:
+    copies = _copies(tmp_path)
+    assert set(_step(copies, T0).values()) == {"full"}, "a first run has nothing to build on"
+    modes = _step(copies, T0 + dt.timedelta(hours=30))  # windows move: events age out, thresholds are crossed
+    assert modes["openers_3d"] == "incremental" and modes["rfm_top"] == "full" and modes["open_then_view"] == "full"
+    for c in copies:
+        H.append(c.adapter, "events", [("u2", "open", NOW - dt.timedelta(days=1), '{"k": 3}'), ("u5", "view", NOW + dt.timedelta(hours=20), None)])  # late; new user
+        c.adapter.execute("DELETE FROM main.purchases WHERE external_id = 'u1'")
+        c.adapter.execute("UPDATE main.users SET country = 'JP' WHERE external_id = 'u3'")
+    modes = _step(copies, T0 + dt.timedelta(hours=40))
+    assert modes["big_spenders"] == "incremental"
+    for c in copies:
+        c.adapter.execute("UPDATE main.products SET category = 'shoes' WHERE product_id = 'p2'")
+    modes = _step(copies, T0 + dt.timedelta(days=3))
+    assert modes["shoe_buyers"] == "full" and modes["koreans"] == "incremental"
