@@ -101,12 +101,12 @@ class Copy:
         self.root, self.adapter, self.full = root, adapter, full
         write_project(root, {"models/sources.yml": SOURCES, "models/segments.yml": SEGMENTS})
 
-    def run(self, as_of: dt.datetime, variables: dict[str, Any] | None = None) -> RunResult:
+    def run(self, as_of: dt.datetime, variables: dict[str, Any] | None = None, resync: bool = False) -> RunResult:
         import json
 
         session = open_session(Options(self.root, vars=json.dumps(variables) if variables else None), as_of.isoformat(), need_target=False)
         names = sorted(n for n, s in session.definitions.segments.items() if s.materialized == "table")
-        return run_models(session, self.adapter, names, full_refresh=self.full)
+        return run_models(session, self.adapter, names, full_refresh=self.full, resync=resync)
 
     def snapshot(self) -> dict[str, Any]:
         a = self.adapter

@@ -34,6 +34,13 @@ from segsql.definitions.project import Definitions
 from segsql.planner.windows import bounds
 
 RELATIVE = ("more_than_days_ago", "less_than_days_ago", "more_than_days_in_future", "less_than_days_in_future")
+#: why a leaf kind makes its segment run fully
+FULL_LEAVES = {
+    "RfmFilter": "an RFM leaf ranks users against each other",
+    "SequenceFilter": "a sequence leaf (its paths are not bounded by bands yet)",
+    "ClusterFilter": "a cluster leaf (k-means is global)",
+    "FunnelFilter": "a funnel leaf (funnels are recomputed fully)",
+}
 #: a band of instants, both ends included
 Band = tuple[dt.datetime, dt.datetime]
 
@@ -111,7 +118,7 @@ class _Walker:
         elif isinstance(node, BehaviourFilter):
             self.behaviour(node)
         elif not isinstance(node, RandomBucket | Near):
-            self.fail(f"a {type(node).__name__.removesuffix('Filter').lower()} leaf is computed over all users")
+            self.fail(FULL_LEAVES.get(type(node).__name__, f"a {type(node).__name__} leaf"))
 
     def behaviour(self, node: BehaviourFilter) -> None:
         for cond in node.where:

@@ -36,15 +36,15 @@ from segsql.definitions.canonical import digest
 from segsql.definitions.meaning import meaning
 from segsql.definitions.sources import EventsSource
 from segsql.planner import plan_models
-from segsql.run.diff import OLD, Membership
+from segsql.run.diff import Membership
 from segsql.run.incremental.bands import Band, Dependence, dependence
 from segsql.run.incremental.fingerprints import Fingerprints
-from segsql.run.state import CONSENTED, SEGMENT_ID, create_table
+from segsql.run.incremental.membership import ENTITY, IncrementalMembership
+from segsql.run.state import CONSENTED, create_table
 from segsql.run.strategies.base import ModelResult, RunContext
 
 STATE = "segsql_incremental"
 STATE_COLUMNS = [("segment", "VARCHAR"), ("definition_hash", "VARCHAR"), ("as_of", "TIMESTAMP"), ("run_id", "VARCHAR")]
-ENTITY = "entity"
 
 
 def explain_full(results: dict[str, ModelResult], dry_run: bool) -> None:
@@ -65,27 +65,6 @@ def definition_hash(ctx: RunContext, name: str, reads: set[str]) -> str:
     defs = ctx.defs
     parts = [defs.segments[n].membership_hash() for n in [name, *sorted(reads)]]
     return digest([parts, meaning(defs.sources), defs.config.timezone, defs.config.bucket_salt])
-
-
-class IncrementalMembership(Membership):
-    """A membership whose stage holds only the candidates: everyone else keeps their old row."""
-
-    candidates: exp.Table
-
-    def _candidate(self, external_id: exp.Expr) -> exp.Expr:
-        found = exp.select(lit(1)).from_(self.candidates.as_("c")).where(exp.column(ENTITY, table="c").eq(external_id))
-        return exp.Exists(this=found)
-
-    def new_rows(self) -> exp.Subquery:
-        staged = super().new_rows().this
-        o_id = exp.column(SEGMENT_ID, table=OLD)
-        kept = exp.select(o_id, exp.alias_(self._group(o_id.copy()), "split_group"), exp.alias_(exp.true(), "consented"))
-        kept = kept.from_(self.table.as_(OLD)).where(exp.not_(self._candidate(o_id.copy())))
-        union = exp.union(staged, kept, distinct=False)
-        return exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("n")))
-
-    def _not_staged(self, external_id: exp.Expr) -> exp.Expr:
-        return exp.and_(self._candidate(external_id.copy()), super()._not_staged(external_id))
 
 
 @dataclass

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from segsql.engines.duckdb import DuckDBAdapter
 from tests import incremental_harness as H
@@ -25,8 +27,8 @@ def _copies(tmp_path: Path) -> list[H.Copy]:
     return copies
 
 
-def _step(copies: list[H.Copy], as_of: dt.datetime) -> dict[str, str]:
-    results = [c.run(as_of) for c in copies]
+def _step(copies: list[H.Copy], as_of: dt.datetime, resync: bool = False) -> dict[str, str]:
+    results = [c.run(as_of, resync=resync) for c in copies]
     assert all(r.ok for r in results), [m.message for r in results for m in r.models if m.message]
     inc, full = (c.snapshot() for c in copies)
     assert inc == full
@@ -48,3 +50,32 @@ def test_each_change_kind_equals_a_full_run(tmp_path: Path) -> None:
         c.adapter.execute("UPDATE main.products SET category = 'shoes' WHERE product_id = 'p2'")
     modes = _step(copies, T0 + dt.timedelta(days=3))
     assert modes["shoe_buyers"] == "full" and modes["koreans"] == "incremental"
+
+
+def test_a_resync_re_emits_every_member_when_incremental(tmp_path: Path) -> None:
+    copies = _copies(tmp_path)
+    _step(copies, T0)
+    for c in copies:
+        H.append(c.adapter, "events", [("u3", "open", NOW, '{"k": 2}')])
+    modes = _step(copies, T0 + dt.timedelta(hours=6), resync=True)
+    assert modes["koreans"] == "incremental"
+
+
+def test_the_run_table_and_run_results_say_how_each_model_ran(tmp_path: Path, cli: Callable[..., Any]) -> None:
+    import json
+
+    inc = H.Copy(tmp_path / "inc", DuckDBAdapter(str(tmp_path / "p.duckdb"), "main"), False)
+    H.load(inc.adapter, {"users": [("u1", "KR", 30.0, NOW)], "events": [("u1", "open", NOW, None)], "purchases": [], "products": []})
+    inc.adapter.close()
+    (inc.root / "profiles.yml").write_text(f"segsql:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: '{tmp_path / 'p.duckdb'}', schema: main}}\n")
+    args = ("--project-dir", str(inc.root), "run", "--as-of", "2026-06-01T12:00:00Z")
+    first = cli(*args)
+    assert first.code == 0 and "refresh" in first.out and "incremental" not in first.out
+    second = cli(*args, "--select", "koreans", "--select", "rfm_top")
+    assert second.code == 0 and "incremental" in second.out
+    report = json.loads((inc.root / "target" / "run_results.json").read_text())
+    by_name = {r["name"]: r for r in report["results"]}
+    assert by_name["koreans"]["refresh"] == "incremental" and by_name["koreans"]["recomputed"] == 0, "no row changed, no window moved"
+    assert by_name["rfm_top"]["refresh"] == "full" and by_name["rfm_top"]["refresh_reason"] == "an RFM leaf ranks users against each other"
+    forced = json.loads(cli(*args, "--select", "koreans", "--full-refresh", "--format", "json").out)
+    assert forced["results"][0]["refresh"] == "full" and forced["results"][0]["refresh_reason"] == "--full-refresh"
