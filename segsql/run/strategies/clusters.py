@@ -1,10 +1,10 @@
 """The cluster strategy (SPEC 8.1): k-means in the warehouse, published in the run's one commit.
 
 `stage` computes each model by SQL only: the per-user features are staged once in a
-temporary table (then scaled into a second one), the deterministic k-means++ picks each
-initial centroid with one query, and each Lloyd iteration is one query over the scaled
-table with the centroids written into it as literals; only k × d numbers come back per
-step. The last assignment is staged too, so that segments of the same run read it
+temporary table (then scaled into a second one, and grouped into the distinct points with the
+users on each), the deterministic k-means++ picks each initial centroid with one query, and
+each Lloyd iteration is one query over the points with the centroids written into it as
+literals; only k × d numbers come back per step. The last assignment is staged too, so that segments of the same run read it
 (`cluster:` leaves) and `write` publishes it with DML only.
 """
 
