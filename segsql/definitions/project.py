@@ -30,10 +30,6 @@ from segsql.project.loader import LoadedProject
 from segsql.util.suggest import suggest
 
 TOP_LEVEL_KEYS = ("segments", "funnels", "unit_tests", "cohorts", "clusters")
-#: Blocks of the SPEC that no parser reads yet, with the SPEC section that defines them. A
-#: block listed here is an error at its line, never silently ignored; delete its entry in the
-#: change that adds its parser.
-NOT_YET_SUPPORTED: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -82,9 +78,6 @@ def build_definitions(project: LoadedProject) -> Definitions:
             continue
         node = Node(f.data, f.location.at(1), f"model file {f.path}")
         node.check_keys(TOP_LEVEL_KEYS)
-        for key, section in NOT_YET_SUPPORTED.items():
-            if node.has(key):
-                raise node.fail(f"`{key}:` blocks are not supported yet by this version of segsql (SPEC section {section})", f"remove the `{key}:` block for now: nothing would compute it", key)
         if node.has("segments"):
             hashed = f.hash_data.get("segments") if isinstance(f.hash_data, dict) else None
             items = node.items("segments", "segment")

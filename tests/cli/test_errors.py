@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from segsql.definitions.project import NOT_YET_SUPPORTED
 from tests.conftest import run_cli, write_project
 
 SOURCES = """
@@ -145,12 +144,8 @@ BROKEN: list[tuple[str, dict[str, str], list[str], str, str]] = [
     ("rfm_impossible_inside_range", _where("      rfm:\n        frequency: {gt: 5}\n"), ["compile"], "models/a.yml:5", "can never be true"),
     ("random_bucket_impossible", _where("      random_bucket: {gte: 10000}\n"), ["compile"], "models/a.yml:4", "a bucket is a whole number from 0 to 9999"),
     ("guard_max_below_min", {"models/a.yml": "segments:\n  - name: a\n    guards:\n      min_size: 100\n      max_size: 10\n    where: {attribute: country, equals: KR}\n"}, ["compile"], "models/a.yml:5", "min_size 100 is above max_size 10"),
-    # unknown and not-yet-built top-level keys (item 5)
+    # unknown top-level keys (item 5)
     ("unknown_top_level_key", {"models/a.yml": OK_SEGMENT + "segmnets: []\n"}, ["compile"], "models/a.yml:6", "did you mean 'segments'?"),
-    *[
-        (f"{block}_not_supported_yet", {"models/a.yml": OK_SEGMENT + f"{block}:\n  - name: x\n"}, ["compile"], "models/a.yml:6", f"`{block}:` blocks are not supported yet")
-        for block in NOT_YET_SUPPORTED
-    ],
     ("or_missing_on_negative", {"models/a.yml": "segments:\n  - name: a\n    where:\n      attribute: country\n      not_equals: KR\n      or_missing: true\n"}, ["compile"], "models/a.yml:6", "or_missing"),
 ]
 
