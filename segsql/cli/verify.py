@@ -23,12 +23,12 @@ from segsql.run.unit_tests import TestResult
 
 
 def _tests(session: Session, select: tuple[str, ...], exclude: tuple[str, ...], previous: State | None, *, with_tested: bool = True) -> tuple[list[str], list[str]]:
-    """(unit tests, segments) that `--select`/`--exclude` pick (tests by name or by their segment or funnel)."""
-    from segsql.run.selection import select_tests
+    """(unit tests, models of every kind) that `--select`/`--exclude` pick (tests by name or by their segment or funnel)."""
+    from segsql.run.selection import Selectable, select_tests
 
     defs = session.definitions
-    tests, models = select_tests({**defs.segments, **defs.funnels}, defs.unit_tests, select, exclude, previous, with_tested=with_tested)
-    return tests, [n for n in models if n in defs.segments]
+    models: dict[str, Selectable] = {**defs.segments, **defs.funnels, **defs.clusters, **defs.cohorts}
+    return select_tests(models, defs.unit_tests, select, exclude, previous, with_tested=with_tested)
 
 
 def _print_tests(results: list[TestResult], total: int) -> None:
@@ -51,9 +51,9 @@ def test_(select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None,
     from segsql.run.unit_tests import run_unit_tests
 
     session, previous = open_any_target(state=state)
-    names, segments = _tests(session, select, exclude, previous)
+    names, models = _tests(session, select, exclude, previous)
     results = run_unit_tests(session, names)
-    guards = guard_report(session, segments)
+    guards = guard_report(session, [n for n in models if n in session.definitions.segments])
     failed = [r for r in results if r.status != "pass"]
     ok = not failed and not guards.broken
     write_run_results(session, "test", {"status": "success" if ok else "error", "results": [r.as_dict() for r in results]})
@@ -93,7 +93,7 @@ def build(as_of: str | None, dry_run: bool, select: tuple[str, ...], exclude: tu
         _print_tests(result.tests, len(session.definitions.unit_tests))
         run = result.run
         rows: list[tuple[object, ...]] = [(m.name, m.kind, m.table, m.size, m.entered, m.exited, m.status) for m in run.models]
-        rows += [(n, "segment", session.definitions.config.segment_prefix + n, None, None, None, "skipped") for n in sorted(result.skipped)]
+        rows += [(row["name"], row["kind"], row["table"], None, None, None, "skipped") for row in result.skipped_rows()]
         title = f"run {run.run_id} as_of {session.project.as_of}: {run.cdi_rows} CDI rows" + (" (dry run: nothing written)" if dry_run else "")
         output.print_table(title, ["model", "kind", "table", "size", "entered", "exited", "status"], rows)
         for m in run.models:

@@ -38,6 +38,17 @@ def digest(parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+#: what a model's docs say, not what its result holds: left out of its membership hash
+METADATA_FIELDS = ("description", "tags")
+
+
+def body_hash(model: Any, env: Any) -> str:
+    """A funnel's, cluster's or cohort's membership hash: its meaning without description and tags,
+    and what it reads outside its YAML (`environment`)."""
+    body = {k: v for k, v in meaning(model).items() if k not in METADATA_FIELDS}
+    return digest([body, env])
+
+
 def environment(body: Any, is_sql: bool, sources: Any, timezone: str, bucket_salt: str) -> dict[str, Any] | None:
     """What a filter segment's members depend on beyond its own YAML.
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from segsql.definitions.canonical import body_hash
 from segsql.definitions.filters import (
     BehaviourFilter,
     ClusterFilter,
@@ -26,6 +27,7 @@ from segsql.definitions.parse_behaviour import parse_rows, parse_window
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
+from segsql.project.yaml_lines import plain
 from segsql.util.suggest import suggest
 
 CLUSTER_KEYS = (
@@ -77,6 +79,10 @@ class Cluster:
     max_iterations: int = DEFAULT_MAX_ITERATIONS
     description: str = ""
     tags: tuple[str, ...] = ()
+    #: what its result reads outside its YAML (sources, time zone), canonical: part of membership_hash
+    environment: Any = field(default=None, compare=False, repr=False)
+    #: the entry as rendered from YAML (plain data): what `diff` rebuilds the old definition from
+    yaml: Any = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -104,9 +110,8 @@ class Cluster:
         return [(self.audience, self.audience_location or self.location)] if self.audience else []
 
     def membership_hash(self) -> str:
-        """Changes when a result may change: not with a description, tags or a moved line."""
-        parts = [self.k, self.features, self.order_by, self.audience, self.missing, self.scale, self.labels, self.max_iterations]
-        return hashlib.sha256(json.dumps(repr(parts)).encode()).hexdigest()[:16]
+        """Changes when a result may change (its steps, or the sources and time zone it reads): not with a description, tags or a moved line."""
+        return body_hash(self, self.environment)
 
     def metadata_hash(self) -> str:
         return hashlib.sha256(json.dumps([self.description, list(self.tags)]).encode()).hexdigest()[:16]
@@ -229,6 +234,7 @@ def parse_cluster(data: Any, loc: Location, ctx: FilterContext) -> Cluster:
         max_iterations=int(iterations) if iterations is not None else DEFAULT_MAX_ITERATIONS,
         description=node.string("description", "") or "",
         tags=node.string_list("tags"),
+        yaml=plain(data),
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from segsql.definitions.canonical import body_hash
 from segsql.definitions.filters import CatalogCondition, RowCondition, ValueRef, Window
 from segsql.definitions.parse_behaviour import parse_rows, parse_window
 from segsql.definitions.parse_filters import FilterContext
@@ -60,6 +61,8 @@ class Cohort:
     breakdown: ValueRef | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
+    #: what its result reads outside its YAML (sources, time zone), canonical: part of membership_hash
+    environment: Any = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -77,8 +80,7 @@ class Cohort:
 
     def membership_hash(self) -> str:
         """Changes when the table may change: not with a description, tags or a moved line."""
-        parts = [self.entry, self.entry_attribute, self.returns, self.period, self.periods, self.entered_within, self.audience, self.breakdown]
-        return hashlib.sha256(json.dumps(repr(parts)).encode()).hexdigest()[:16]
+        return body_hash(self, self.environment)
 
     def metadata_hash(self) -> str:
         return hashlib.sha256(json.dumps([self.description, list(self.tags)]).encode()).hexdigest()[:16]

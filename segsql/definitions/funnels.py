@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from segsql.definitions.canonical import body_hash
 from segsql.definitions.feasible import possible
 from segsql.definitions.filters import (
     CatalogCondition,
@@ -27,6 +28,7 @@ from segsql.definitions.parse_behaviour import parse_duration, parse_rows, parse
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
+from segsql.project.yaml_lines import plain
 from segsql.util.suggest import suggest
 
 ORDERS = ("sequential", "strict", "any")
@@ -95,6 +97,10 @@ class Funnel:
     trends: str | None = None
     description: str = ""
     tags: tuple[str, ...] = ()
+    #: what its result reads outside its YAML (sources, time zone), canonical: part of membership_hash
+    environment: Any = field(default=None, compare=False, repr=False)
+    #: the entry as rendered from YAML (plain data): what `diff` rebuilds the old definition from
+    yaml: Any = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -112,11 +118,8 @@ class Funnel:
         return [(self.audience, self.audience_location or self.location)] if self.audience else []
 
     def membership_hash(self) -> str:
-        """Changes when a result may change: not with a description, tags or a moved line."""
-        steps = [(s.rows, s.name, s.within_previous_s, s.hold) for s in self.steps]
-        exclusions = [(x.rows, x.after, x.before) for x in self.exclusions]
-        parts = [steps, self.order, self.window_s, self.entered_within, exclusions, self.audience, self.breakdown, self.trends]
-        return hashlib.sha256(json.dumps(repr(parts)).encode()).hexdigest()[:16]
+        """Changes when a result may change (its steps, or the sources and time zone it reads): not with a description, tags or a moved line."""
+        return body_hash(self, self.environment)
 
     def metadata_hash(self) -> str:
         return hashlib.sha256(json.dumps([self.description, list(self.tags)]).encode()).hexdigest()[:16]
@@ -273,6 +276,7 @@ def parse_funnel(data: Any, loc: Location, ctx: FilterContext) -> Funnel:
         trends=trends,
         description=node.string("description", "") or "",
         tags=node.string_list("tags"),
+        yaml=plain(data),
     )
 
 

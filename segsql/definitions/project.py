@@ -115,6 +115,9 @@ def build_definitions(project: LoadedProject) -> Definitions:
     for stem, body in sql_files.items():
         if stem not in segments:
             segments[stem] = parse_segment({"name": stem}, body.location, ctx, sql_files)
+    funnels = {n: replace(f, environment=_environment(f, sources, project.config)) for n, f in funnels.items()}
+    clusters = {n: replace(c, environment=_environment(c, sources, project.config)) for n, c in clusters.items()}
+    cohorts = {n: replace(c, environment=_environment(c, sources, project.config)) for n, c in cohorts.items()}
     hashes = {"funnel": {n: f.membership_hash() for n, f in funnels.items()}, "cluster": {n: c.membership_hash() for n, c in clusters.items()}}
     for name, seg in segments.items():
         env = environment(meaning(seg.where), seg.sql is not None, sources, project.config.timezone, project.config.bucket_salt)
@@ -135,6 +138,11 @@ def build_definitions(project: LoadedProject) -> Definitions:
     channels = parse_channels(project.config, ctx)
     check_channels(segments, channels)
     return Definitions(project.config, sources, with_consent(segments, channels), unit_tests, funnels, channels=channels, cohorts=cohorts, clusters=clusters)
+
+
+def _environment(model: Funnel | Cluster | Cohort, sources: Sources, config: ProjectConfig) -> object:
+    """What a funnel, cluster or cohort reads beyond its YAML, for its membership hash."""
+    return environment(meaning(model), False, sources, config.timezone, config.bucket_salt)
 
 
 def check_unit_tests(tests: dict[str, UnitTest], segments: dict[str, Segment], funnels: dict[str, Funnel]) -> None:

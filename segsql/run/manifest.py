@@ -1,9 +1,9 @@
 """`target/manifest.json`: every definition, its hashes and dependencies, as of one command.
 
 Every command that reads the project writes it (as dbt does), so `--state target` works
-after any of them. It carries each segment's rendered YAML and the sources and settings it
-was read with, which is what `diff` needs to rebuild the old definitions; a previous
-manifest is read (`--state DIR`) before the new one is written.
+after any of them. It carries each segment's, funnel's and cluster model's rendered YAML and
+the sources and settings they were read with, which is what `diff` needs to rebuild the old
+definitions; a previous manifest is read (`--state DIR`) before the new one is written.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from segsql.definitions.clusters import Cluster
+from segsql.definitions.funnels import Funnel
+from segsql.definitions.names import funnel_tables
 from segsql.definitions.segments import Segment
 from segsql.errors import UsageError
 from segsql.project.yaml_lines import plain
@@ -36,10 +39,21 @@ class State:
         return segments
 
     @property
+    def funnels(self) -> dict[str, Any]:
+        """Empty in a manifest written before funnels were in it."""
+        funnels: dict[str, Any] = self.manifest.get("funnels") or {}
+        return funnels
+
+    @property
+    def clusters(self) -> dict[str, Any]:
+        clusters: dict[str, Any] = self.manifest.get("clusters") or {}
+        return clusters
+
+    @property
     def models(self) -> dict[str, Any]:
-        """Every model of the manifest by name: segments and cohorts."""
+        """Every model of the manifest by name: segments, funnels, clusters and cohorts."""
         cohorts: dict[str, Any] = self.manifest.get("cohorts") or {}
-        return {**self.segments, **cohorts}
+        return {**self.segments, **self.funnels, **self.clusters, **cohorts}
 
 
 def read_state(folder: Path | None) -> State | None:
@@ -79,6 +93,15 @@ def _segment(session: Session, seg: Segment, compiled: dict[str, str]) -> dict[s
     }
 
 
+def _model(model: Funnel | Cluster, tables: tuple[str, ...]) -> dict[str, Any]:
+    """A funnel or cluster model: its tables (the first is the main one) and its rendered YAML."""
+    return {
+        "path": model.path, "line": model.location.line, "description": model.description, "tags": list(model.tags),
+        "depends_on": list(model.dependencies()), "table": tables[0], "tables": list(tables),
+        "membership_hash": model.membership_hash(), "metadata_hash": model.metadata_hash(), "definition": model.yaml,
+    }
+
+
 def manifest(session: Session, command: str, compiled: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
     """The manifest of the session's project; `compiled`: segment → dialect → file under target/."""
     defs = session.definitions
@@ -92,7 +115,7 @@ def manifest(session: Session, command: str, compiled: dict[str, dict[str, str]]
             "target": session.project.target.name if session.project.target else None,
             "dialects": sorted({d for files in compiled.values() for d in files}),
         },
-        "settings": {"timezone": config.timezone, "bucket_salt": config.bucket_salt, "segment_prefix": config.segment_prefix},
+        "settings": {"timezone": config.timezone, "bucket_salt": config.bucket_salt, "segment_prefix": config.segment_prefix, "funnel_prefix": config.funnel_prefix},
         "sources": plain(sources.data) if sources is not None else None,
         "segments": {name: _segment(session, seg, compiled.get(name, {})) for name, seg in sorted(defs.segments.items())},
         "cohorts": {
@@ -102,6 +125,8 @@ def manifest(session: Session, command: str, compiled: dict[str, dict[str, str]]
             }
             for name, c in sorted(defs.cohorts.items())
         },
+        "funnels": {name: _model(f, funnel_tables(f, config)) for name, f in sorted(defs.funnels.items())},
+        "clusters": {name: _model(c, (c.table, c.centroids_table)) for name, c in sorted(defs.clusters.items())},
         "unit_tests": {
             name: {"path": t.location.file, "line": t.location.line, "model": t.model, "kind": t.kind, "as_of": t.as_of_text, "tags": list(t.tags)}
             for name, t in sorted(defs.unit_tests.items())

@@ -63,7 +63,10 @@ class Graph:
         return out
 
     def what(self) -> str:
-        return "segment or unit test" if any(i.kind == "test" for i in self.items.values()) else "segment"
+        """What the nodes are called in an error: segments, or models when other kinds are among them."""
+        kinds = {i.kind for i in self.items.values()}
+        model = "segment" if kinds <= {"segment", "test"} else "model"
+        return f"{model} or unit test" if "test" in kinds else model
 
 
 Method = Callable[[Graph, str], set[str]]
@@ -176,8 +179,8 @@ def _words(values: Iterable[str]) -> list[str]:
 
 
 def segment_graph(segments: Mapping[str, Any], state: State | None = None, tests: Mapping[str, Any] | None = None) -> Graph:
-    """Segments (parents: what they read) and, given, unit tests (parent: their segment)."""
-    items = {n: Item(n, "segment", s.tags, s.path, s.dependencies(), s) for n, s in segments.items()}
+    """Models (parents: what they read) and, given, unit tests (parent: their segment or funnel)."""
+    items = {n: Item(n, getattr(s, "kind", "segment"), s.tags, s.path, s.dependencies(), s) for n, s in segments.items()}
     for name, test in (tests or {}).items():
         items[name] = Item(name, "test", tuple(test.tags), test.location.file, (test.model,))
     return Graph(items, state)
