@@ -175,20 +175,28 @@ def grouped(shapes: list[Shape], facts: Facts | None = None) -> Groups:
     if facts is None:
         return groups
     costs = [group_cost(g, facts) for g in groups]
+    # the cost of each pair merged, kept between rounds: a merge changes only its own pairs
+    together: dict[tuple[int, int], float] = {}
+    ids = list(range(len(groups)))
+    fresh = len(groups)
     while len(groups) > 1:
-        best: tuple[float, int, int, float] | None = None
+        best: tuple[float, int, int] | None = None
         for i in range(len(groups)):
             for j in range(i + 1, len(groups)):
-                together = group_cost(groups[i] + groups[j], facts)
-                saving = costs[i] + costs[j] - together
+                key = (ids[i], ids[j])
+                if key not in together:
+                    together[key] = group_cost(groups[i] + groups[j], facts)
+                saving = costs[i] + costs[j] - together[key]
                 if saving > 0 and (best is None or saving > best[0]):
-                    best = (saving, i, j, together)
+                    best = (saving, i, j)
         if best is None:
             break
-        _, i, j, together = best
+        _, i, j = best
+        costs[i] = together[(ids[i], ids[j])]
         groups[i] = groups[i] + groups.pop(j)
-        costs[i] = together
         costs.pop(j)
+        ids.pop(j)
+        ids[i], fresh = fresh, fresh + 1  # a new group: its pairs are costed afresh
     return groups
 
 
