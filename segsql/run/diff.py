@@ -9,7 +9,9 @@ CDI needs them in Python, and the DML that turns old into new inside the run's t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlglot import exp
 
@@ -17,9 +19,10 @@ from segsql.compiler import consent_name, flag_name
 from segsql.compiler.dialects import lit
 from segsql.compiler.registry import rules_for
 from segsql.definitions.segments import Segment
-from segsql.run.state import CHANGES, COLUMNS, CONSENTED, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
+from segsql.run.state import CONSENTED, ENTERED_AT, SEGMENT_ID, SPLIT_GROUP
 
 NEW, OLD = "n", "o"
+Fetch = Callable[[exp.Expr], list[tuple[Any, ...]]]
 
 
 def split_group_sql(segment: Segment, dialect: str, external_id: exp.Expr) -> exp.Expr:
@@ -209,9 +212,15 @@ class Membership:
     def members_query(self) -> exp.Select:
         return exp.select(exp.column(SEGMENT_ID, table=NEW), exp.column(SPLIT_GROUP, table=NEW)).from_(self.new_rows())
 
+    def changed_ids(self, fetch: Fetch) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """(id, group) of who entered and of who exited, for CDI (a query only where the count says so)."""
+        counts = self.counts or Counts()
+        return (fetch(self.entered_query()) if counts.entered else [], fetch(self.exited_query()) if counts.exited else [])
+
     # -- the commit's DML ---------------------------------------------------------------------
-    def change_log(self, changes: exp.Table, run_id: str, as_of: exp.Expr) -> exp.Insert:
-        """INSERT INTO segsql_changes who entered and who exited; it must run before `apply()`."""
+    def change_rows(self, run_id: str, as_of: exp.Expr) -> exp.Query:
+        """The rows for segsql_changes: who entered, who exited, whose consent changed; the
+        INSERT of them must run before `apply()` (they compare the new members with the old table)."""
         counts = self.counts or Counts()
 
         def logged(change: str, ident: exp.Expr, group: exp.Expr) -> exp.Select:
@@ -227,8 +236,7 @@ class Membership:
             change = exp.Case(ifs=[exp.If(this=exp.column(CONSENTED, table=NEW), true=lit("consent_given"))], default=lit("consent_withdrawn"))
             select = exp.select(lit(run_id), as_of.copy(), lit(self.segment.name), exp.column(SEGMENT_ID, table=NEW), change, exp.column(SPLIT_GROUP, table=NEW))
             parts.append(select.from_(self.new_rows()).join(self.table.as_(OLD), on=self._same_id()).where(self._consent_changed()))
-        query: exp.Query = parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
-        return exp.insert(query, changes, columns=[c for c, _ in COLUMNS[CHANGES]])
+        return parts[0] if len(parts) == 1 else exp.union(*parts, distinct=False, copy=False)
 
     def apply(self, as_of: exp.Expr) -> list[exp.Expr]:
         """DELETE who left, re-group who stays, INSERT who entered (entered_at = as_of); stayers keep their row."""

@@ -28,6 +28,7 @@ from segsql.planner.costs import needs_facts, run_plan, segment_shapes
 from segsql.run import cdi
 from segsql.run.diff import Counts, Membership
 from segsql.run.facts import measure_facts
+from segsql.run.incremental.membership import stage_delta
 from segsql.run.state import (
     CDI_COLUMNS,
     CHANGES,
@@ -107,6 +108,8 @@ class SegmentStrategy(Strategy):
         ctx.progress(f"diffing {plural(len(self.memberships), 'segment')} in one query")
         started = time.monotonic()
         if self.memberships:
+            if self.incremental is not None:
+                stage_delta(ctx.stage_table, self.memberships)
             self._count(self.memberships)
         ctx.timings["diff"] = time.monotonic() - started
         self.memberships = [m for m in self.memberships if m.counts is not None]
@@ -281,16 +284,15 @@ class SegmentStrategy(Strategy):
             def synced(group: str | None, seg: Segment = seg, holdout: str | None = holdout) -> Any:
                 return True if seg.split is None else (None if group == holdout else group)
 
-            if counts.entered:
-                for user, group in fetch(m.entered_query()):
-                    if seg.split is None or group != holdout:
-                        changes.setdefault(str(user), {})[key] = synced(group)
-            if counts.exited:
-                for user, group in fetch(m.exited_query()):
-                    if seg.split is None:
-                        changes.setdefault(str(user), {})[key] = False
-                    elif group != holdout:
-                        changes.setdefault(str(user), {})[key] = None
+            entered, exited = m.changed_ids(fetch)
+            for user, group in entered:
+                if seg.split is None or group != holdout:
+                    changes.setdefault(str(user), {})[key] = synced(group)
+            for user, group in exited:
+                if seg.split is None:
+                    changes.setdefault(str(user), {})[key] = False
+                elif group != holdout:
+                    changes.setdefault(str(user), {})[key] = None
             if counts.regrouped and seg.split is not None:
                 for user, before, after in fetch(m.regrouped_query()):
                     if before != after and not (before == holdout and after == holdout):
@@ -358,9 +360,11 @@ class SegmentStrategy(Strategy):
         as_of = rules_for(ctx.adapter.dialect).timestamp(ctx.as_of)
         passing = self._passing()
         changed = [m for m in passing if m.counts and m.counts.changed]
-        for m in changed:  # the log first: it compares the new members with the old table
-            if m.counts and (m.counts.entered or m.counts.exited or m.counts.consent_given or m.counts.consent_withdrawn):
-                yield m.change_log(ctx.adapter.table(CHANGES), ctx.run_id, as_of)
+        # the log first, one INSERT for every segment: it compares the new members with the old table
+        logged = [m.change_rows(ctx.run_id, as_of) for m in changed if m.counts and (m.counts.entered or m.counts.exited or m.counts.consent_given or m.counts.consent_withdrawn)]
+        if logged:
+            rows = logged[0] if len(logged) == 1 else exp.union(*logged, distinct=False, copy=False)
+            yield exp.insert(rows, ctx.adapter.table(CHANGES), columns=[c for c, _ in COLUMNS[CHANGES]])
         for m in changed:
             yield from m.apply(as_of)
         if self.cdi_scratch is not None:
