@@ -113,38 +113,39 @@ def versus_sklearn(root: Path, db: str, repeat: int) -> dict:
     from segsql.engines.duckdb import DuckDBAdapter
     from segsql.run.session import Options, open_session
     from segsql.run.source_check import source_types
-    from segsql.run.strategies.clusters import initial_centroids, lloyd, scaling
+    from segsql.run.strategies.clusters import fresh_fetch, initial_centroids, lloyd, scaling
 
     session = open_session(Options(root), AS_OF_ISO, need_target=False)
     cluster = session.definitions.clusters[MODEL]
     d = len(cluster.features)
     with DuckDBAdapter(db, "main") as adapter:
         sql = ClusterCompiler(session.definitions, "duckdb", session.as_of, source_types(session.definitions.sources, adapter))
-        features, table, points = exp.table_("__bench_features"), exp.table_("__bench_scaled"), exp.table_("__bench_points")
+        features, points = exp.table_("__bench_features"), exp.table_("__bench_points")
         temporary = exp.Properties(expressions=[exp.TemporaryProperty()])
         tick = time.perf_counter()
         adapter.execute(exp.Create(this=features, kind="TABLE", expression=sql.features(cluster), properties=temporary))
         stage_s = time.perf_counter() - tick
         stats = adapter.fetch(sql.statistics(features, d))[0]
         shift, divide = scaling(cluster.scale, stats, d)
-        adapter.execute(exp.Create(this=table, kind="TABLE", expression=sql.scaled(cluster, features, d, shift, divide), properties=temporary.copy()))
-        adapter.execute(exp.Create(this=points, kind="TABLE", expression=sql.points(table, d), properties=temporary.copy()))
+        rows = sql.scaled(features, d, shift, divide)
+        adapter.execute(exp.Create(this=points, kind="TABLE", expression=sql.points(cluster, rows, d), properties=temporary.copy()))
         distinct = adapter.fetch(exp.select(exp.Count(this=exp.Star())).from_(points))[0][0]
+        fetch = fresh_fetch(adapter)
         tick = time.perf_counter()
-        init = initial_centroids(adapter.fetch, sql, cluster, table, points, d)
+        init = initial_centroids(fetch, sql, cluster, rows, points, d)
         init_s = time.perf_counter() - tick
         lloyd_s, fit = float("inf"), None
         for _ in range(repeat):
             tick = time.perf_counter()
-            fit = lloyd(adapter.fetch, sql, cluster, points, d, init)
+            fit = lloyd(fetch, sql, cluster, points, d, init)
             lloyd_s = min(lloyd_s, time.perf_counter() - tick)
         assert fit is not None
-        ordered = exp.select("external_user_id", *(scaled(j) for j in range(d))).from_(table).order_by("external_user_id")
+        ordered = exp.select("external_user_id", *(scaled(j) for j in range(d))).from_(rows.subquery("s")).order_by("external_user_id")
         x = adapter.conn.execute(ordered.sql("duckdb")).fetchnumpy()
         matrix = np.column_stack([x[scaled(j)] for j in range(d)]).astype(np.float64)
         weighted = adapter.conn.execute(exp.select(*(scaled(j) for j in range(d)), USERS).from_(points).sql("duckdb")).fetchnumpy()
         assigned = adapter.conn.execute(
-            exp.select(ASSIGNED).from_(sql.assignment(table, d, fit.centroids, fit.means).subquery("a")).order_by("external_user_id").sql("duckdb")
+            exp.select(ASSIGNED).from_(sql.assignment(rows, d, fit.centroids, fit.means).subquery("a")).order_by("external_user_id").sql("duckdb")
         ).fetchnumpy()[ASSIGNED]
     sk_s, model = float("inf"), None
     for _ in range(repeat):

@@ -1,13 +1,13 @@
 """Cluster models (SPEC 8.1) → SQL: the per-user feature table and the queries of k-means.
 
 Nothing here loops or fetches: `run/strategies/clusters.py` drives the algorithm and each
-step is one query built here. The features are staged once, scaled into a second table (with
-each user's k-means++ weight −ln(u) computed there once, not in every k-means++ query), and
-grouped into a third: the distinct scaled points with the number of users on each, which is
-all a Lloyd iteration needs — users on the same point always share a cluster. After that
-every query carries the centroids it needs as k × d literals (no join, no table of
-centroids), so an iteration is one scan of the points on any engine and only k × d numbers
-travel between iterations.
+step is one query built here. The features are staged once (one grouped read of each source)
+and grouped, scaled, into a second table: the distinct scaled points with the number of users
+on each, which is all a Lloyd iteration needs — users on the same point always share a
+cluster — and each point's k-means++ weight −ln(u) and first user in md5 order, computed there
+once, not in every k-means++ query. After that every query carries the centroids it needs as
+k × d literals (no join, no table of centroids), so an iteration is one scan of the points on
+any engine and only k × d numbers travel between iterations.
 """
 
 from __future__ import annotations
@@ -27,14 +27,15 @@ from segsql.definitions.clusters import Cluster, Feature
 from segsql.definitions.project import Definitions
 from segsql.planner.collect import collect
 from segsql.planner.plan import Ask, MetricSpec, Plan
-from segsql.planner.rules import optimize
+from segsql.planner.rules import RULES, optimize, read_every_seen_row
 from segsql.planner.windows import bounds
 
 DOUBLE = exp.DataType.Type.DOUBLE
 #: the index (in the order chosen) of a user's centroid, and its distance to it
 ASSIGNED, DISTANCE = "__cluster", "__distance"
-#: a user's k-means++ weight −ln(u(x)) (SPEC 8.1), and the users on a distinct point
-WEIGHT, USERS = "__w", "__n"
+#: a user's k-means++ weight −ln(u(x)) (SPEC 8.1), the users on a distinct point, and its first
+#: user in md5 order (`_first`)
+WEIGHT, USERS, FIRST = "__w", "__n", "__f"
 
 
 def original(j: int) -> str:
@@ -51,8 +52,9 @@ def scaled(j: int) -> str:
 
 
 def number(value: float) -> exp.Expr:
-    """A double as a literal every engine reads back bit for bit (the shortest repr, parsed as DOUBLE)."""
-    return exp.cast(exp.Literal.string(repr(float(value))), DOUBLE)
+    """A double as a literal every engine reads back bit for bit (the shortest repr, parsed as
+    DOUBLE); the nodes built directly, as `exp.cast` would, at half its cost (k × d per query)."""
+    return exp.Cast(this=exp.Literal.string(repr(float(value))), to=exp.DataType(this=DOUBLE))
 
 
 def squared_distance(centroid: Sequence[float]) -> exp.Expr:
@@ -116,7 +118,8 @@ class ClusterCompiler:
 
     # -- the feature table ----------------------------------------------------------------------
     def plan(self, cluster: Cluster) -> Plan:
-        """The audience's plan with one more ask per measured feature: one shared scan per source."""
+        """The audience's plan with one more ask per measured feature: one shared scan per source,
+        reading the source once when the universe is every user (`read_every_seen_row`)."""
         tz = self.defs.config.timezone
         base = collect(self.defs, [cluster.audience] if cluster.audience else [], self.as_of, "flags")
         asks = []
@@ -127,7 +130,7 @@ class ClusterCompiler:
             start, _ = bounds(f.leaf.window, self.as_of, tz)
             spec = MetricSpec(f.leaf.source, measure.kind, f.leaf.names, f.leaf.where, f.leaf.window, measure.value)
             asks.append(Ask(f.leaf, 0, cluster.name, spec, start))
-        return optimize(replace(base, asks=base.asks + tuple(asks)), tz)
+        return optimize(replace(base, asks=base.asks + tuple(asks)), tz, (*RULES, read_every_seen_row))
 
     def _value(self, f: Feature, plan: Plan) -> exp.Expr:
         """Feature `f` of the current row in its own units; NULL when missing."""
@@ -179,7 +182,7 @@ class ClusterCompiler:
             select = select.where(predicate)
         return renderer._with_ctes(select)
 
-    # -- scaling --------------------------------------------------------------------------------
+    # -- scaling ----------------------------------------------------------------------------------
     def statistics(self, table: exp.Table, d: int) -> exp.Select:
         """COUNT(*), then per feature AVG, STDDEV_POP, MIN and MAX of the transformed value."""
         columns: list[exp.Expr] = [exp.Count(this=exp.Star())]
@@ -188,40 +191,51 @@ class ClusterCompiler:
             columns += [exp.Avg(this=t), exp.func("STDDEV_POP", t.copy()), exp.Min(this=t.copy()), exp.Max(this=t.copy())]
         return exp.select(*columns).from_(table.copy())
 
-    def scaled(self, cluster: Cluster, table: exp.Table, d: int, shift: Sequence[float], divide: Sequence[float]) -> exp.Select:
-        """The features table scaled: z_j = (t_j − shift_j) / divide_j, or 0 where divide_j is 0;
-        with each user's k-means++ weight −ln(u), u = (bucket + 1) / 10001 (salt: the model name)."""
+    def scaled(self, table: exp.Table, d: int, shift: Sequence[float], divide: Sequence[float]) -> exp.Select:
+        """The features table scaled: z_j = (t_j − shift_j) / divide_j, or 0 where divide_j is 0,
+        beside the id and the original units. Not staged: the few queries that read every user
+        (`points`, `assignment`, a tie of `next_centroid`) compute z again, cheaper than writing it."""
         columns: list[exp.Expr] = [exp.column(ID_COLUMN)]
         for j in range(d):
             t = exp.column(transformed(j))
             z: exp.Expr = number(0.0) if divide[j] == 0 else exp.Div(this=exp.paren(exp.Sub(this=t, expression=number(shift[j]))), expression=number(divide[j]))
             columns += [exp.alias_(z, scaled(j)), exp.column(original(j))]
-        bucket = self.rules.bucket(self._ids(), cluster.name)
-        u = exp.Div(this=exp.cast(exp.Add(this=bucket, expression=lit(1)), DOUBLE), expression=lit(10001.0))
-        columns.append(exp.alias_(exp.Neg(this=exp.Ln(this=u)), WEIGHT))
         return exp.select(*columns).from_(table.copy())
 
-    def points(self, table: exp.Table, d: int) -> exp.Select:
-        """The distinct scaled points, the users on each (what every Lloyd iteration reads) and
-        their smallest k-means++ weight (what `next_point` reads)."""
+    def points(self, cluster: Cluster, rows: exp.Select, d: int) -> exp.Select:
+        """The distinct scaled points of `rows` (`scaled`), the users on each (what every Lloyd
+        iteration reads), their smallest k-means++ weight (what `next_point` reads) and their
+        first user in md5 order (what `first_point` reads)."""
         z = [exp.column(scaled(j)) for j in range(d)]
-        columns = [*z, exp.alias_(exp.Count(this=exp.Star()), USERS), exp.alias_(exp.Min(this=exp.column(WEIGHT)), WEIGHT)]
-        return exp.select(*columns).from_(table.copy()).group_by(*(c.copy() for c in z))
+        weighed = _select([*z, exp.alias_(self._weight(cluster), WEIGHT, copy=False), exp.alias_(self._first(cluster), FIRST, copy=False)], rows.subquery("s"))
+        columns = [*(c.copy() for c in z), exp.alias_(exp.Count(this=exp.Star()), USERS), exp.alias_(exp.Min(this=exp.column(WEIGHT)), WEIGHT), exp.alias_(exp.Min(this=exp.column(FIRST)), FIRST)]
+        return _select(columns, weighed.subquery("w", copy=False)).group_by(*(c.copy() for c in z), copy=False)
 
     # -- k-means++ (deterministic) --------------------------------------------------------------
     def _ids(self) -> exp.Expr:
         return exp.column(ID_COLUMN)
 
-    def first_centroid(self, cluster: Cluster, table: exp.Table, d: int) -> exp.Select:
-        """The user with the smallest hex md5(name || external_id)."""
-        digest = exp.MD5(this=exp.DPipe(this=lit(cluster.name), expression=self._ids(), safe=True))
-        select = exp.select(*(exp.column(scaled(j)) for j in range(d))).from_(table.copy())
-        return select.order_by(exp.Ordered(this=digest), exp.Ordered(this=self._ids())).limit(1)
+    def _weight(self, cluster: Cluster) -> exp.Expr:
+        """A user's k-means++ weight −ln(u(x)), u = (bucket + 1) / 10001 (salt: the model name)."""
+        bucket = self.rules.bucket(self._ids(), cluster.name)
+        u = exp.Div(this=exp.cast(exp.Add(this=bucket, expression=lit(1)), DOUBLE), expression=lit(10001.0))
+        return exp.Neg(this=exp.Ln(this=u))
 
-    def next_centroid(self, cluster: Cluster, table: exp.Table, d: int, chosen: Sequence[Sequence[float]]) -> exp.Select:
-        """The user minimising −ln(u(x)) / D(x)² among those with D > 0, ties to the smaller id."""
+    def _first(self, cluster: Cluster) -> exp.Expr:
+        """hex md5(name || external_id) || external_id: the digest has a fixed length, so the
+        smallest such text is the smallest digest, ties to the smaller id."""
+        digest = exp.MD5(this=exp.DPipe(this=lit(cluster.name), expression=self._ids(), safe=True))
+        return exp.DPipe(this=digest, expression=self._ids(), safe=True)
+
+    def first_point(self, points: exp.Table, d: int) -> exp.Select:
+        """The point of the user with the smallest hex md5(name || external_id): the first centroid."""
+        select = _select([exp.column(scaled(j)) for j in range(d)], points.copy())
+        return select.order_by(exp.Ordered(this=exp.column(FIRST)), copy=False).limit(1, copy=False)
+
+    def next_centroid(self, cluster: Cluster, rows: exp.Select, d: int, chosen: Sequence[Sequence[float]]) -> exp.Select:
+        """The user of `rows` (`scaled`) minimising −ln(u(x)) / D(x)² among those with D > 0, ties to the smaller id."""
         d2 = _least([squared_distance(c) for c in chosen])
-        inner = exp.select(self._ids(), *(exp.column(scaled(j)) for j in range(d)), exp.alias_(d2, "__d2"), exp.column(WEIGHT)).from_(table.copy())
+        inner = exp.select(self._ids(), *(exp.column(scaled(j)) for j in range(d)), exp.alias_(d2, "__d2"), exp.alias_(self._weight(cluster), WEIGHT)).from_(rows.subquery("s"))
         key = exp.Div(this=exp.column(WEIGHT), expression=exp.column("__d2"))
         select = exp.select(*(exp.column(scaled(j)) for j in range(d))).from_(inner.subquery("c"))
         select = select.where(exp.GT(this=exp.column("__d2"), expression=number(0.0)))
@@ -256,13 +270,14 @@ class ClusterCompiler:
         total = _select([exp.column("__an"), exp.alias_(same, "__same", copy=False), exp.Sum(this=exp.column(USERS)), *sums], indexed.subquery("a", copy=False))
         return total.group_by(*(exp.column(f"__a{prefix}") for prefix, _ in sets), copy=False)
 
-    def assignment(self, table: exp.Table, d: int, centroids: Sequence[Sequence[float]], means: Sequence[Sequence[float]]) -> exp.Select:
-        """Each user's nearest centroid (index) and its distance to that cluster's mean; original units kept."""
+    def assignment(self, rows: exp.Select, d: int, centroids: Sequence[Sequence[float]], means: Sequence[Sequence[float]]) -> exp.Select:
+        """Each user of `rows` (`scaled`): the nearest centroid (index) and the distance to that
+        cluster's mean; original units kept."""
         z = [exp.column(scaled(j)) for j in range(d)]
         o = [exp.column(original(j)) for j in range(d)]
         carried = [exp.column(ID_COLUMN), *z, *o]
         k = len(centroids)
-        inner = exp.select(*carried, *distances(centroids, "n")).from_(table.copy())
+        inner = exp.select(*carried, *distances(centroids, "n")).from_(rows.subquery("s"))
         layer = exp.select(*(c.copy() for c in carried), *(exp.column(f"nd{i}") for i in range(k)), least(k, "n")).from_(inner.subquery("d"))
         with_index = exp.select(*(c.copy() for c in carried), exp.alias_(nearest(k, "n"), ASSIGNED)).from_(layer.subquery("b"))
         to_mean = exp.Case(ifs=[exp.If(this=exp.EQ(this=exp.column(ASSIGNED), expression=lit(i)), true=squared_distance(m)) for i, m in enumerate(means)])

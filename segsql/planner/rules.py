@@ -139,6 +139,17 @@ def choose_universe(plan: Plan, timezone: str) -> Plan:
     return replace(plan, universe="full_join")
 
 
+def read_every_seen_row(plan: Plan, timezone: str) -> Plan:
+    """When the universe is users FULL JOIN the scans (a model over every user), each scan reads
+    every seen row: its metrics pick their rows by their own conditions, so the source is read
+    once, where a scan of some rows needs a second pass for the ids of the rows it skips. Not in
+    `RULES`: for segments, which keep few users, reading only some rows is the better bet; cluster
+    features (`compiler/clusters.py`) are wanted for every user of the audience."""
+    if plan.universe != "full_join":
+        return plan
+    return replace(plan, scans=tuple(replace(scan, names=None, start=None) for scan in plan.scans))
+
+
 def _with(models: tuple[str, ...], model: str) -> tuple[str, ...]:
     return models if model in models else (*models, model)
 
@@ -158,4 +169,4 @@ def optimize(plan: Plan, timezone: str, rules: tuple[Rule, ...] = RULES) -> Plan
     return plan
 
 
-__all__ = ["RULES", "existence", "optimize"]
+__all__ = ["RULES", "existence", "optimize", "read_every_seen_row"]

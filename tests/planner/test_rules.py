@@ -23,6 +23,7 @@ from segsql.planner.rules import (
     group_into_scans,
     latest_row_for_existence,
     push_down_rows,
+    read_every_seen_row,
     share_passes,
 )
 from segsql.planner.windows import bounds
@@ -144,6 +145,19 @@ def test_rfm_leaves_share_a_pass_per_window() -> None:
 def test_the_universe_is_a_join_only_for_the_fused_form_with_scans(form: str, with_scan: bool, expected: str) -> None:
     p = plan(ask(leaf(), "s"), form=form) if with_scan else plan(form=form)
     assert choose_universe(group_into_scans(p, UTC), UTC).universe == expected
+
+
+# -- read_every_seen_row (cluster features) ----------------------------------------------------
+@pytest.mark.parametrize("form", ["flags", "members"])
+def test_a_join_of_every_user_reads_each_source_once_and_the_others_keep_their_push_down(form: str) -> None:
+    month = leaf(names=("search",), window=Window("last_days", 30))
+    pushed = choose_universe(push_down_rows(group_into_scans(plan(ask(leaf(), "a"), ask(month, "b"), form=form), UTC), UTC), UTC)
+    (scan,) = read_every_seen_row(pushed, UTC).scans
+    if form == "flags":  # users FULL JOIN the scan: every seen row read, each metric picks its own
+        assert (scan.names, scan.start) == (None, None)
+        assert scan.metrics == pushed.scans[0].metrics
+    else:  # a UNION universe reads the ids itself: the scan keeps only the rows it needs
+        assert (scan.names, scan.start) == (("app_open", "search"), dt.datetime(2026, 10, 23, tzinfo=dt.UTC))
 
 
 # -- existence ---------------------------------------------------------------------------------

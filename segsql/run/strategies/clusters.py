@@ -1,11 +1,11 @@
 """The cluster strategy (SPEC 8.1): k-means in the warehouse, published in the run's one commit.
 
 `stage` computes each model by SQL only: the per-user features are staged once in a
-temporary table (then scaled into a second one, and grouped into the distinct points with the
-users on each), the deterministic k-means++ picks each initial centroid with one query, and
-each Lloyd iteration is one query over the points with the centroids written into it as
-literals; only k × d numbers come back per step. The last assignment is staged too, so that segments of the same run read it
-(`cluster:` leaves) and `write` publishes it with DML only.
+temporary table, then scaled and grouped into a second one (the distinct points with the users
+on each), the deterministic k-means++ picks each initial centroid with one query, and each
+Lloyd iteration is one query over the points with the centroids written into it as literals;
+only k × d numbers come back per step. The last assignment is staged too, so that segments of
+the same run read it (`cluster:` leaves) and `write` publishes it with DML only.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlglot import exp
 from segsql.compiler.clusters import ClusterCompiler
 from segsql.definitions.clusters import Cluster
 from segsql.definitions.project import Definitions
+from segsql.engines.base import Adapter
 from segsql.errors import StatementFailure
 from segsql.run.state import create_table
 from segsql.run.strategies.base import ModelResult, RunContext, Strategy
@@ -88,16 +89,22 @@ def clusters_read(defs: Definitions, names: list[str]) -> list[str]:
     return sorted(found)
 
 
-def initial_centroids(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, table: exp.Table, points: exp.Table, d: int) -> list[Vector]:
-    """k-means++ made deterministic: one query per centroid (over the points unless two tie),
-    fewer when every user sits on one."""
-    centroids: list[Vector] = [[float(v) for v in fetch(sql.first_centroid(cluster, table, d))[0]]]
+def fresh_fetch(adapter: Adapter) -> Fetch:
+    """The adapter's fetch, rendering each query without sqlglot's defensive copy of the tree:
+    every query of the fit is built for one use (the copy was a third of an iteration's Python)."""
+    return lambda query: adapter.fetch(query.sql(adapter.dialect, copy=False))
+
+
+def initial_centroids(fetch: Fetch, sql: ClusterCompiler, cluster: Cluster, rows: exp.Select, points: exp.Table, d: int) -> list[Vector]:
+    """k-means++ made deterministic: one query per centroid over the points (over the users of
+    `rows`, the scaled features, when two points tie), fewer when every user sits on one."""
+    centroids: list[Vector] = [[float(v) for v in fetch(sql.first_point(points, d))[0]]]
     while len(centroids) < cluster.k:
         found = fetch(sql.next_point(points, d, centroids))
         if not found:  # every user sits on a chosen centroid: fewer distinct points than k
             break
         if len(found) > 1 and found[0][d] == found[1][d]:  # users of two points tie: by id
-            found = fetch(sql.next_centroid(cluster, table, d, centroids))
+            found = fetch(sql.next_centroid(cluster, rows, d, centroids))
         centroids.append([float(v) for v in found[0][:d]])
     return centroids
 
@@ -189,9 +196,9 @@ class ClusterStrategy(Strategy):
         stats = ctx.adapter.fetch(sql.statistics(features, d))[0]
         users = int(stats[0])
         shift, divide = scaling(cluster.scale, stats, d)
-        table = ctx.stage_table(f"cz{i}", sql.scaled(cluster, features, d, shift, divide))
-        fit = self._fit(cluster, table, ctx.stage_table(f"cg{i}", sql.points(table, d)), d) if users else KMeans()
-        assignment = ctx.stage_table(f"ca{i}", sql.assignment(table, d, fit.centroids, fit.means) if fit.centroids else sql.assignment(table, d, [[0.0] * d], [[0.0] * d]))
+        scaled = sql.scaled(features, d, shift, divide)
+        fit = self._fit(cluster, scaled, ctx.stage_table(f"cg{i}", sql.points(cluster, scaled, d)), d) if users else KMeans()
+        assignment = ctx.stage_table(f"ca{i}", sql.assignment(scaled, d, fit.centroids, fit.means) if fit.centroids else sql.assignment(scaled, d, [[0.0] * d], [[0.0] * d]))
         found = ctx.adapter.fetch(sql.centroid_means(assignment, d)) if fit.centroids else []
         by_index = {int(row[0]): (int(row[1]), [float(v) if v is not None else None for v in row[2:]]) for row in found}
         order = cluster.features.index(cluster.feature(cluster.order_by))
@@ -203,10 +210,10 @@ class ClusterStrategy(Strategy):
         res.size, res.clusters, res.iterations, res.converged = users, len(rows), fit.iterations, fit.converged
         return Staged(cluster, published, rows, fit)
 
-    def _fit(self, cluster: Cluster, table: exp.Table, points: exp.Table, d: int) -> KMeans:
+    def _fit(self, cluster: Cluster, rows: exp.Select, points: exp.Table, d: int) -> KMeans:
         """k-means++, then Lloyd over the users' distinct points."""
-        fetch = self.ctx.adapter.fetch
-        return lloyd(fetch, self.compiler, cluster, points, d, initial_centroids(fetch, self.compiler, cluster, table, points, d))
+        fetch = fresh_fetch(self.ctx.adapter)
+        return lloyd(fetch, self.compiler, cluster, points, d, initial_centroids(fetch, self.compiler, cluster, rows, points, d))
 
     # -- prepare and write -----------------------------------------------------------------------
     def _passing(self) -> list[Staged]:

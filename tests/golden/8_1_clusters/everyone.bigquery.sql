@@ -1,0 +1,780 @@
+WITH __scan_events AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(
+      CASE
+        WHEN CAST(e.event_name AS STRING) IN ('app_open')
+        AND e.__utc_time >= CAST('2026-10-23 00:00:00.000000' AS DATETIME)
+        THEN 1
+      END
+    ) AS m0
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    CAST(e.external_id AS STRING) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  GROUP BY
+    CAST(e.external_id AS STRING)
+), __scan_purchases AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(
+      CASE WHEN e.__utc_time >= CAST('2025-11-22 00:00:00.000000' AS DATETIME) THEN 1 END
+    ) AS m0,
+    SUM(CAST(ROUND(CAST(CAST(e.price AS BIGNUMERIC) AS BIGNUMERIC), 6) AS NUMERIC)) AS m1,
+    MAX(e.__utc_time) AS m2
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(purchased_at AS TIMESTAMP) AS DATETIME) AS __utc_time
+    FROM main.purchases
+  ) AS e
+  WHERE
+    CAST(e.external_id AS STRING) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  GROUP BY
+    CAST(e.external_id AS STRING)
+)
+SELECT
+  COALESCE(
+    CAST(u.external_id AS STRING),
+    __scan_events.external_user_id,
+    __scan_purchases.external_user_id
+  ) AS external_user_id,
+  CAST(COALESCE(CAST(COALESCE(__scan_purchases.m0, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __o0,
+  CAST(COALESCE(CAST(COALESCE(__scan_purchases.m0, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __t0,
+  CAST(COALESCE(CAST(COALESCE(__scan_purchases.m1, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __o1,
+  CAST(SIGN(
+    CAST(COALESCE(CAST(COALESCE(__scan_purchases.m1, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64)
+  ) * LN(
+    1.0 + ABS(
+      CAST(COALESCE(CAST(COALESCE(__scan_purchases.m1, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64)
+    )
+  ) AS FLOAT64) AS __t1,
+  CAST(COALESCE(
+    CAST(FLOOR(
+      CAST(TIMESTAMP_DIFF(CAST('2026-11-22 12:00:00.000000' AS DATETIME), __scan_purchases.m2, MICROSECOND) AS FLOAT64) / 1000000.0 / 86400.0
+    ) AS FLOAT64),
+    CAST('0.0' AS FLOAT64)
+  ) AS FLOAT64) AS __o2,
+  CAST(COALESCE(
+    CAST(FLOOR(
+      CAST(TIMESTAMP_DIFF(CAST('2026-11-22 12:00:00.000000' AS DATETIME), __scan_purchases.m2, MICROSECOND) AS FLOAT64) / 1000000.0 / 86400.0
+    ) AS FLOAT64),
+    CAST('0.0' AS FLOAT64)
+  ) AS FLOAT64) AS __t2,
+  CAST(COALESCE(CAST(COALESCE(__scan_events.m0, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __o3,
+  CAST(COALESCE(CAST(COALESCE(__scan_events.m0, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __t3,
+  CAST(COALESCE(CAST(u.age AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __o4,
+  CAST(COALESCE(CAST(u.age AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __t4
+FROM (
+  SELECT
+    *
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+) AS u
+FULL JOIN __scan_events
+  ON __scan_events.external_user_id = CAST(u.external_id AS STRING)
+FULL JOIN __scan_purchases
+  ON __scan_purchases.external_user_id = COALESCE(CAST(u.external_id AS STRING), __scan_events.external_user_id);
+
+SELECT
+  COUNT(*),
+  AVG(__t0),
+  STDDEV_POP(__t0),
+  MIN(__t0),
+  MAX(__t0),
+  AVG(__t1),
+  STDDEV_POP(__t1),
+  MIN(__t1),
+  MAX(__t1),
+  AVG(__t2),
+  STDDEV_POP(__t2),
+  MIN(__t2),
+  MAX(__t2),
+  AVG(__t3),
+  STDDEV_POP(__t3),
+  MIN(__t3),
+  MAX(__t3),
+  AVG(__t4),
+  STDDEV_POP(__t4),
+  MIN(__t4),
+  MAX(__t4)
+FROM features;
+
+SELECT
+  __z0,
+  __z1,
+  __z2,
+  __z3,
+  __z4,
+  COUNT(*) AS __n,
+  MIN(__w) AS __w,
+  MIN(__f) AS __f
+FROM (
+  SELECT
+    __z0,
+    __z1,
+    __z2,
+    __z3,
+    __z4,
+    -LN(
+      CAST(MOD(
+        (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 1, 1)) - 1
+        ) * 268435456 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 2, 1)) - 1
+        ) * 16777216 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 3, 1)) - 1
+        ) * 1048576 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 4, 1)) - 1
+        ) * 65536 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 5, 1)) - 1
+        ) * 4096 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 6, 1)) - 1
+        ) * 256 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 7, 1)) - 1
+        ) * 16 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 8, 1)) - 1
+        ),
+        10000
+      ) + 1 AS FLOAT64) / 10001.0
+    ) AS __w,
+    TO_HEX(MD5('everyone' || external_user_id)) || external_user_id AS __f
+  FROM (
+    SELECT
+      external_user_id,
+      (
+        __t0 - CAST('1.5' AS FLOAT64)
+      ) / CAST('2.0' AS FLOAT64) AS __z0,
+      __o0,
+      (
+        __t1 - CAST('2.25' AS FLOAT64)
+      ) / CAST('1.0' AS FLOAT64) AS __z1,
+      __o1,
+      CAST('0.0' AS FLOAT64) AS __z2,
+      __o2,
+      (
+        __t3 - CAST('0.0' AS FLOAT64)
+      ) / CAST('3.5' AS FLOAT64) AS __z3,
+      __o3,
+      (
+        __t4 - CAST('40.0' AS FLOAT64)
+      ) / CAST('12.0' AS FLOAT64) AS __z4,
+      __o4
+    FROM features
+  ) AS s
+) AS w
+GROUP BY
+  __z0,
+  __z1,
+  __z2,
+  __z3,
+  __z4;
+
+SELECT
+  __z0,
+  __z1,
+  __z2,
+  __z3,
+  __z4
+FROM points
+ORDER BY
+  __f NULLS LAST
+LIMIT 1;
+
+SELECT
+  __z0,
+  __z1,
+  __z2,
+  __z3,
+  __z4,
+  __w / __d2 AS __key
+FROM (
+  SELECT
+    __z0,
+    __z1,
+    __z2,
+    __z3,
+    __z4,
+    (
+      (
+        __z0 - CAST('0.5' AS FLOAT64)
+      ) * (
+        __z0 - CAST('0.5' AS FLOAT64)
+      ) + (
+        __z1 - CAST('-1.0' AS FLOAT64)
+      ) * (
+        __z1 - CAST('-1.0' AS FLOAT64)
+      ) + (
+        __z2 - CAST('0.0' AS FLOAT64)
+      ) * (
+        __z2 - CAST('0.0' AS FLOAT64)
+      ) + (
+        __z3 - CAST('2.0' AS FLOAT64)
+      ) * (
+        __z3 - CAST('2.0' AS FLOAT64)
+      ) + (
+        __z4 - CAST('0.25' AS FLOAT64)
+      ) * (
+        __z4 - CAST('0.25' AS FLOAT64)
+      )
+    ) AS __d2,
+    __w
+  FROM points
+) AS c
+WHERE
+  __d2 > CAST('0.0' AS FLOAT64)
+ORDER BY
+  __key NULLS LAST
+LIMIT 2;
+
+SELECT
+  __z0,
+  __z1,
+  __z2,
+  __z3,
+  __z4
+FROM (
+  SELECT
+    external_user_id,
+    __z0,
+    __z1,
+    __z2,
+    __z3,
+    __z4,
+    LEAST(
+      (
+        (
+          __z0 - CAST('0.5' AS FLOAT64)
+        ) * (
+          __z0 - CAST('0.5' AS FLOAT64)
+        ) + (
+          __z1 - CAST('-1.0' AS FLOAT64)
+        ) * (
+          __z1 - CAST('-1.0' AS FLOAT64)
+        ) + (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z3 - CAST('2.0' AS FLOAT64)
+        ) * (
+          __z3 - CAST('2.0' AS FLOAT64)
+        ) + (
+          __z4 - CAST('0.25' AS FLOAT64)
+        ) * (
+          __z4 - CAST('0.25' AS FLOAT64)
+        )
+      ),
+      (
+        (
+          __z0 - CAST('-0.75' AS FLOAT64)
+        ) * (
+          __z0 - CAST('-0.75' AS FLOAT64)
+        ) + (
+          __z1 - CAST('1.5' AS FLOAT64)
+        ) * (
+          __z1 - CAST('1.5' AS FLOAT64)
+        ) + (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z3 - CAST('-1.0' AS FLOAT64)
+        ) * (
+          __z3 - CAST('-1.0' AS FLOAT64)
+        ) + (
+          __z4 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z4 - CAST('0.0' AS FLOAT64)
+        )
+      )
+    ) AS __d2,
+    -LN(
+      CAST(MOD(
+        (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 1, 1)) - 1
+        ) * 268435456 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 2, 1)) - 1
+        ) * 16777216 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 3, 1)) - 1
+        ) * 1048576 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 4, 1)) - 1
+        ) * 65536 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 5, 1)) - 1
+        ) * 4096 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 6, 1)) - 1
+        ) * 256 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 7, 1)) - 1
+        ) * 16 + (
+          INSTR('0123456789abcdef', SUBSTRING(TO_HEX(MD5('everyone' || external_user_id)), 8, 1)) - 1
+        ),
+        10000
+      ) + 1 AS FLOAT64) / 10001.0
+    ) AS __w
+  FROM (
+    SELECT
+      external_user_id,
+      (
+        __t0 - CAST('1.5' AS FLOAT64)
+      ) / CAST('2.0' AS FLOAT64) AS __z0,
+      __o0,
+      (
+        __t1 - CAST('2.25' AS FLOAT64)
+      ) / CAST('1.0' AS FLOAT64) AS __z1,
+      __o1,
+      CAST('0.0' AS FLOAT64) AS __z2,
+      __o2,
+      (
+        __t3 - CAST('0.0' AS FLOAT64)
+      ) / CAST('3.5' AS FLOAT64) AS __z3,
+      __o3,
+      (
+        __t4 - CAST('40.0' AS FLOAT64)
+      ) / CAST('12.0' AS FLOAT64) AS __z4,
+      __o4
+    FROM features
+  ) AS s
+) AS c
+WHERE
+  __d2 > CAST('0.0' AS FLOAT64)
+ORDER BY
+  __w / __d2 NULLS LAST,
+  external_user_id NULLS LAST
+LIMIT 1;
+
+SELECT
+  __an,
+  TRUE AS __same,
+  SUM(__n),
+  SUM(__z0 * __n),
+  SUM(__z1 * __n),
+  SUM(__z2 * __n),
+  SUM(__z3 * __n),
+  SUM(__z4 * __n)
+FROM (
+  SELECT
+    __z0,
+    __z1,
+    __z2,
+    __z3,
+    __z4,
+    __n,
+    CASE WHEN nd0 = nb THEN 0 WHEN nd1 = nb THEN 1 ELSE 2 END AS __an
+  FROM (
+    SELECT
+      __z0,
+      __z1,
+      __z2,
+      __z3,
+      __z4,
+      __n,
+      nd0,
+      nd1,
+      nd2,
+      LEAST(nd0, nd1, nd2) AS nb
+    FROM (
+      SELECT
+        __z0,
+        __z1,
+        __z2,
+        __z3,
+        __z4,
+        __n,
+        (
+          CAST('5.3125' AS FLOAT64) + __z0 * CAST('-1.0' AS FLOAT64) + __z1 * CAST('2.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-4.0' AS FLOAT64) + __z4 * CAST('-0.5' AS FLOAT64)
+        ) AS nd0,
+        (
+          CAST('3.8125' AS FLOAT64) + __z0 * CAST('1.5' AS FLOAT64) + __z1 * CAST('-3.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('2.0' AS FLOAT64) + __z4 * CAST('-0.0' AS FLOAT64)
+        ) AS nd1,
+        (
+          CAST('4.015625' AS FLOAT64) + __z0 * CAST('-0.0' AS FLOAT64) + __z1 * CAST('-0.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-0.25' AS FLOAT64) + __z4 * CAST('4.0' AS FLOAT64)
+        ) AS nd2
+      FROM points
+    ) AS d
+  ) AS b
+) AS a
+GROUP BY
+  __an;
+
+SELECT
+  __an,
+  __an = __ap AS __same,
+  SUM(__n),
+  SUM(__z0 * __n),
+  SUM(__z1 * __n),
+  SUM(__z2 * __n),
+  SUM(__z3 * __n),
+  SUM(__z4 * __n)
+FROM (
+  SELECT
+    __z0,
+    __z1,
+    __z2,
+    __z3,
+    __z4,
+    __n,
+    CASE WHEN nd0 = nb THEN 0 WHEN nd1 = nb THEN 1 ELSE 2 END AS __an,
+    CASE WHEN pd0 = pb THEN 0 WHEN pd1 = pb THEN 1 ELSE 2 END AS __ap
+  FROM (
+    SELECT
+      __z0,
+      __z1,
+      __z2,
+      __z3,
+      __z4,
+      __n,
+      nd0,
+      nd1,
+      nd2,
+      pd0,
+      pd1,
+      pd2,
+      LEAST(nd0, nd1, nd2) AS nb,
+      LEAST(pd0, pd1, pd2) AS pb
+    FROM (
+      SELECT
+        __z0,
+        __z1,
+        __z2,
+        __z3,
+        __z4,
+        __n,
+        (
+          CAST('5.3125' AS FLOAT64) + __z0 * CAST('-1.0' AS FLOAT64) + __z1 * CAST('2.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-4.0' AS FLOAT64) + __z4 * CAST('-0.5' AS FLOAT64)
+        ) AS nd0,
+        (
+          CAST('3.8125' AS FLOAT64) + __z0 * CAST('1.5' AS FLOAT64) + __z1 * CAST('-3.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('2.0' AS FLOAT64) + __z4 * CAST('-0.0' AS FLOAT64)
+        ) AS nd1,
+        (
+          CAST('4.015625' AS FLOAT64) + __z0 * CAST('-0.0' AS FLOAT64) + __z1 * CAST('-0.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-0.25' AS FLOAT64) + __z4 * CAST('4.0' AS FLOAT64)
+        ) AS nd2,
+        (
+          CAST('4.015625' AS FLOAT64) + __z0 * CAST('-0.0' AS FLOAT64) + __z1 * CAST('-0.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-0.25' AS FLOAT64) + __z4 * CAST('4.0' AS FLOAT64)
+        ) AS pd0,
+        (
+          CAST('3.8125' AS FLOAT64) + __z0 * CAST('1.5' AS FLOAT64) + __z1 * CAST('-3.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('2.0' AS FLOAT64) + __z4 * CAST('-0.0' AS FLOAT64)
+        ) AS pd1,
+        (
+          CAST('5.3125' AS FLOAT64) + __z0 * CAST('-1.0' AS FLOAT64) + __z1 * CAST('2.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-4.0' AS FLOAT64) + __z4 * CAST('-0.5' AS FLOAT64)
+        ) AS pd2
+      FROM points
+    ) AS d
+  ) AS b
+) AS a
+GROUP BY
+  __an,
+  __ap;
+
+SELECT
+  external_user_id,
+  __cluster,
+  SQRT(
+    CASE
+      WHEN __cluster = 0
+      THEN (
+        (
+          __z0 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z0 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z1 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z1 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z3 - CAST('0.125' AS FLOAT64)
+        ) * (
+          __z3 - CAST('0.125' AS FLOAT64)
+        ) + (
+          __z4 - CAST('-2.0' AS FLOAT64)
+        ) * (
+          __z4 - CAST('-2.0' AS FLOAT64)
+        )
+      )
+      WHEN __cluster = 1
+      THEN (
+        (
+          __z0 - CAST('-0.75' AS FLOAT64)
+        ) * (
+          __z0 - CAST('-0.75' AS FLOAT64)
+        ) + (
+          __z1 - CAST('1.5' AS FLOAT64)
+        ) * (
+          __z1 - CAST('1.5' AS FLOAT64)
+        ) + (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z3 - CAST('-1.0' AS FLOAT64)
+        ) * (
+          __z3 - CAST('-1.0' AS FLOAT64)
+        ) + (
+          __z4 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z4 - CAST('0.0' AS FLOAT64)
+        )
+      )
+      WHEN __cluster = 2
+      THEN (
+        (
+          __z0 - CAST('0.5' AS FLOAT64)
+        ) * (
+          __z0 - CAST('0.5' AS FLOAT64)
+        ) + (
+          __z1 - CAST('-1.0' AS FLOAT64)
+        ) * (
+          __z1 - CAST('-1.0' AS FLOAT64)
+        ) + (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) * (
+          __z2 - CAST('0.0' AS FLOAT64)
+        ) + (
+          __z3 - CAST('2.0' AS FLOAT64)
+        ) * (
+          __z3 - CAST('2.0' AS FLOAT64)
+        ) + (
+          __z4 - CAST('0.25' AS FLOAT64)
+        ) * (
+          __z4 - CAST('0.25' AS FLOAT64)
+        )
+      )
+    END
+  ) AS __distance,
+  __o0,
+  __o1,
+  __o2,
+  __o3,
+  __o4
+FROM (
+  SELECT
+    external_user_id,
+    __z0,
+    __z1,
+    __z2,
+    __z3,
+    __z4,
+    __o0,
+    __o1,
+    __o2,
+    __o3,
+    __o4,
+    CASE WHEN nd0 = nb THEN 0 WHEN nd1 = nb THEN 1 ELSE 2 END AS __cluster
+  FROM (
+    SELECT
+      external_user_id,
+      __z0,
+      __z1,
+      __z2,
+      __z3,
+      __z4,
+      __o0,
+      __o1,
+      __o2,
+      __o3,
+      __o4,
+      nd0,
+      nd1,
+      nd2,
+      LEAST(nd0, nd1, nd2) AS nb
+    FROM (
+      SELECT
+        external_user_id,
+        __z0,
+        __z1,
+        __z2,
+        __z3,
+        __z4,
+        __o0,
+        __o1,
+        __o2,
+        __o3,
+        __o4,
+        (
+          CAST('5.3125' AS FLOAT64) + __z0 * CAST('-1.0' AS FLOAT64) + __z1 * CAST('2.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-4.0' AS FLOAT64) + __z4 * CAST('-0.5' AS FLOAT64)
+        ) AS nd0,
+        (
+          CAST('3.8125' AS FLOAT64) + __z0 * CAST('1.5' AS FLOAT64) + __z1 * CAST('-3.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('2.0' AS FLOAT64) + __z4 * CAST('-0.0' AS FLOAT64)
+        ) AS nd1,
+        (
+          CAST('4.015625' AS FLOAT64) + __z0 * CAST('-0.0' AS FLOAT64) + __z1 * CAST('-0.0' AS FLOAT64) + __z2 * CAST('-0.0' AS FLOAT64) + __z3 * CAST('-0.25' AS FLOAT64) + __z4 * CAST('4.0' AS FLOAT64)
+        ) AS nd2
+      FROM (
+        SELECT
+          external_user_id,
+          (
+            __t0 - CAST('1.5' AS FLOAT64)
+          ) / CAST('2.0' AS FLOAT64) AS __z0,
+          __o0,
+          (
+            __t1 - CAST('2.25' AS FLOAT64)
+          ) / CAST('1.0' AS FLOAT64) AS __z1,
+          __o1,
+          CAST('0.0' AS FLOAT64) AS __z2,
+          __o2,
+          (
+            __t3 - CAST('0.0' AS FLOAT64)
+          ) / CAST('3.5' AS FLOAT64) AS __z3,
+          __o3,
+          (
+            __t4 - CAST('40.0' AS FLOAT64)
+          ) / CAST('12.0' AS FLOAT64) AS __z4,
+          __o4
+        FROM features
+      ) AS s
+    ) AS d
+  ) AS b
+) AS a;
+
+SELECT
+  __cluster,
+  COUNT(*),
+  AVG(__o0),
+  AVG(__o1),
+  AVG(__o2),
+  AVG(__o3),
+  AVG(__o4)
+FROM assignment
+GROUP BY
+  __cluster;
+
+SELECT
+  external_user_id,
+  CAST(CASE WHEN __cluster = 0 THEN 2 WHEN __cluster = 1 THEN 1 WHEN __cluster = 2 THEN 3 END AS INT64) AS cluster,
+  CAST(CASE
+    WHEN __cluster = 0
+    THEN 'mid'
+    WHEN __cluster = 1
+    THEN 'big'
+    WHEN __cluster = 2
+    THEN 'small'
+  END AS STRING) AS label,
+  __distance AS distance
+FROM assignment;
+
+WITH __scan_events AS (
+  SELECT
+    CAST(e.external_id AS STRING) AS external_user_id,
+    COUNT(
+      CASE
+        WHEN CAST(e.event_name AS STRING) IN ('product_viewed')
+        AND e.__utc_time >= CAST('2026-08-24 00:00:00.000000' AS DATETIME)
+        THEN 1
+      END
+    ) AS m0,
+    SUM(
+      CAST(CASE
+        WHEN CAST(e.event_name AS STRING) IN ('paid')
+        THEN IF(
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."amount"'
+            )
+          ) = 'number',
+          CAST(ROUND(
+            CAST(JSON_VALUE(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."amount"'
+            ) AS BIGNUMERIC),
+            6
+          ) AS NUMERIC),
+          NULL
+        )
+      END AS NUMERIC)
+    ) AS m1,
+    COUNT(
+      CASE
+        WHEN CAST(e.event_name AS STRING) IN ('paid')
+        THEN IF(
+          JSON_TYPE(
+            JSON_QUERY(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."amount"'
+            )
+          ) = 'number',
+          CAST(ROUND(
+            CAST(JSON_VALUE(
+              IF(
+                JSON_TYPE(TO_JSON(e.properties)) = 'string',
+                PARSE_JSON(STRING(TO_JSON(e.properties)), wide_number_mode => 'round'),
+                TO_JSON(e.properties)
+              ),
+              '$."amount"'
+            ) AS BIGNUMERIC),
+            6
+          ) AS NUMERIC),
+          NULL
+        )
+      END
+    ) AS m2
+  FROM (
+    SELECT
+      *,
+      CAST(CAST(occurred_at AS TIMESTAMP) AS DATETIME) AS __utc_time
+    FROM main.events
+  ) AS e
+  WHERE
+    CAST(e.external_id AS STRING) <> ''
+    AND e.__utc_time <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+  GROUP BY
+    CAST(e.external_id AS STRING)
+), __other_ids AS (
+  SELECT DISTINCT
+    CAST(external_id AS STRING) AS external_user_id
+  FROM main.purchases
+  WHERE
+    CAST(external_id AS STRING) <> ''
+    AND CAST(CAST(purchased_at AS TIMESTAMP) AS DATETIME) <= CAST('2026-11-22 12:00:00.000000' AS DATETIME)
+)
+SELECT
+  COALESCE(
+    CAST(u.external_id AS STRING),
+    __scan_events.external_user_id,
+    __other_ids.external_user_id
+  ) AS external_user_id,
+  CAST(COALESCE(CAST(COALESCE(__scan_events.m0, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __o0,
+  CAST(COALESCE(CAST(COALESCE(__scan_events.m0, 0) AS FLOAT64), CAST('0.0' AS FLOAT64)) AS FLOAT64) AS __t0,
+  CAST(COALESCE(
+    CAST(CAST(__scan_events.m1 AS FLOAT64) / CAST(NULLIF(__scan_events.m2, 0) AS FLOAT64) AS FLOAT64),
+    CAST('0.0' AS FLOAT64)
+  ) AS FLOAT64) AS __o1,
+  CAST(COALESCE(
+    CAST(CAST(__scan_events.m1 AS FLOAT64) / CAST(NULLIF(__scan_events.m2, 0) AS FLOAT64) AS FLOAT64),
+    CAST('0.0' AS FLOAT64)
+  ) AS FLOAT64) AS __t1
+FROM (
+  SELECT
+    *
+  FROM main.users
+  WHERE
+    CAST(external_id AS STRING) <> ''
+) AS u
+FULL JOIN __scan_events
+  ON __scan_events.external_user_id = CAST(u.external_id AS STRING)
+FULL JOIN __other_ids
+  ON __other_ids.external_user_id = COALESCE(CAST(u.external_id AS STRING), __scan_events.external_user_id)
+WHERE
+  COALESCE(CAST(u.country AS STRING) = 'KR', FALSE);
