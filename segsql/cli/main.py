@@ -579,18 +579,21 @@ def why(user: str, names: tuple[str, ...], as_of: str | None, fmt: str) -> None:
 @AS_OF
 @FORMAT
 def diff_(state: Path, select: tuple[str, ...], exclude: tuple[str, ...], as_of: str | None, fmt: str) -> None:
-    """The members each changed definition adds and removes at --as-of, against --state; nothing is written."""
-    from segsql.reports.state_diff import diff_state, print_diff
+    """The members each changed segment, funnel or cluster model adds and removes at --as-of, against --state; nothing is written."""
+    from segsql.reports.diff_text import print_diff
+    from segsql.reports.state_diff import diff_state
     from segsql.run.selection import select as run_select
 
     session = _session(as_of)
     previous = click.get_current_context().meta["segsql.state"]
-    segments = session.definitions.segments
-    changed = run_select(segments, ("state:modified",), exclude, previous)
+    defs = session.definitions
+    models = {**defs.segments, **defs.funnels, **defs.clusters}
+    changed = run_select(models, ("state:modified",), exclude, previous)
     if select:
-        chosen = set(run_select(segments, select, (), previous))
+        chosen = set(run_select(models, select, (), previous))
         changed = [n for n in changed if n in chosen]
-    removed = sorted(set(previous.segments) - set(segments)) if not select else []
+    before = {**previous.segments, **previous.funnels, **previous.clusters}
+    removed = sorted(set(before) - set(models)) if not select else []
     with session.connect() as adapter:
         report = diff_state(session, adapter, previous, changed, removed)
     if fmt == "json":

@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlglot import exp
 
-from segsql.compiler import SegmentCompiler
 from segsql.compiler.dialects import lit
-from segsql.definitions.project import Definitions
 from segsql.definitions.segments import Guards, Segment
 from segsql.engines import Adapter
+from segsql.reports.diff_sides import DiffSide, diff_sides
 from segsql.reports.guards import check
+from segsql.reports.model_diff import Group, ModelDiff, Side, read_counts
+from segsql.reports.model_diff import comparison as model_comparison
 from segsql.reports.previous import previous_definitions
 from segsql.run.manifest import State
 from segsql.run.session import Session
@@ -29,15 +30,6 @@ from segsql.run.source_check import source_types
 
 ID = "external_user_id"
 SAMPLE = 10
-
-
-@dataclass(frozen=True)
-class Side:
-    count: int
-    sample: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "sample": self.sample}
 
 
 @dataclass(frozen=True)
@@ -67,18 +59,18 @@ class StateDiff:
     as_of: str
     state: str
     segments: list[SegmentDiff] = field(default_factory=list)
+    funnels: list[ModelDiff] = field(default_factory=list)
+    clusters: list[ModelDiff] = field(default_factory=list)
 
     @property
     def broken(self) -> list[SegmentDiff]:
         return [s for s in self.segments if s.guard_status == "broken"]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of, "state": self.state, "status": "guard_failed" if self.broken else "ok", "segments": [s.as_dict() for s in self.segments]}
-
-
-def _nobody() -> exp.Select:
-    """A members query with no rows, for the side a new or removed segment does not have."""
-    return exp.select(exp.alias_(exp.cast(exp.null(), exp.DataType.Type.VARCHAR), ID)).where(exp.false())
+        return {
+            "as_of": self.as_of, "state": self.state, "status": "guard_failed" if self.broken else "ok",
+            "segments": [s.as_dict() for s in self.segments], "funnels": [f.as_dict() for f in self.funnels], "clusters": [c.as_dict() for c in self.clusters],
+        }
 
 
 def _ids(query: exp.Select, alias: str) -> exp.Select:
@@ -115,58 +107,88 @@ def _guards(seg: Segment, new_size: int, old_size: int | None) -> tuple[str, str
     return result.status, message
 
 
-def _members(defs: Definitions, compiler: SegmentCompiler, name: str) -> exp.Select:
-    return compiler.members(name) if name in defs.segments else _nobody()
+def _change(old: dict[str, Any] | None, new: Any) -> tuple[str, list[str]]:
+    """new | modified | removed, and which hashes differ (a new or removed model: both)."""
+    if new is None:
+        return "removed", ["membership", "metadata"]
+    if old is None:
+        return "new", ["membership", "metadata"]
+    differs = (("membership", old.get("membership_hash") != new.membership_hash()), ("metadata", old.get("metadata_hash") != new.metadata_hash()))
+    return "modified", [p for p, d in differs if d]
+
+
+def _segment(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name: str) -> SegmentDiff:
+    old_entry = state.segments.get(name)
+    rows = adapter.fetch(comparison(old.members(name), new.members(name)))
+    samples: dict[str, list[str]] = {"added": [], "removed": []}
+    totals: dict[str, int] = {}
+    for side, ident, total in rows:
+        totals[str(side)] = int(total)
+        if ident is not None:
+            samples[str(side)].append(str(ident))
+    seg = new.defs.segments.get(name)
+    change, parts = _change(old_entry, seg)
+    old_size = totals["old"] if old_entry is not None else None
+    new_size = totals["new"] if seg is not None else None
+    status, message = _guards(seg, totals["new"], old_size) if seg is not None else ("none", "")
+    return SegmentDiff(
+        name, change, parts, old_size, new_size,
+        Side(totals.get("added", 0), sorted(samples["added"])), Side(totals.get("removed", 0), sorted(samples["removed"])), status, message,
+    )
+
+
+def _funnel(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name: str) -> ModelDiff:
+    """Entered, left, furthest step moved; users per step (furthest step >= k) old against new."""
+    counts = read_counts(adapter.fetch(model_comparison(old.funnel_rows(name), new.funnel_rows(name))))
+    before, after = old.defs.funnels.get(name), new.defs.funnels.get(name)
+    change, parts = _change(state.funnels.get(name), after)
+    steps = max(len(f.steps) for f in (before, after) if f is not None)
+    groups = [
+        Group(
+            k, before.steps[k - 1].name if before and k <= len(before.steps) else None, after.steps[k - 1].name if after and k <= len(after.steps) else None,
+            counts.at_least("old", k) if before and k <= len(before.steps) else None, counts.at_least("new", k) if after and k <= len(after.steps) else None,
+        )
+        for k in range(1, steps + 1)
+    ]
+    return ModelDiff(
+        name, "funnel", change, parts, counts.size("old") if before else None, counts.size("new") if after else None,
+        counts.side("added"), counts.side("removed"), counts.side("moved"), groups,
+    )
+
+
+def _cluster(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name: str) -> ModelDiff:
+    """Clustered, no longer clustered, cluster number moved; each cluster's size and label old against new."""
+    counts = read_counts(adapter.fetch(model_comparison(old.cluster_rows(name), new.cluster_rows(name))))
+    before, after = old.defs.clusters.get(name), new.defs.clusters.get(name)
+    change, parts = _change(state.clusters.get(name), after)
+    numbers = sorted(set(counts.values["old"]) | set(counts.values["new"]))
+    groups = [
+        Group(
+            c, before.label(c) if before else None, after.label(c) if after else None,
+            counts.values["old"].get(c, 0) if before else None, counts.values["new"].get(c, 0) if after else None,
+        )
+        for c in numbers
+    ]
+    return ModelDiff(
+        name, "cluster", change, parts, counts.size("old") if before else None, counts.size("new") if after else None,
+        counts.side("added"), counts.side("removed"), counts.side("moved"), groups,
+    )
 
 
 def diff_state(session: Session, adapter: Adapter, state: State, names: list[str], removed: list[str]) -> StateDiff:
-    """Old against new for the modified segments `names` and the `removed` ones, one query each."""
+    """Old against new for the modified models `names` (segments, funnels, cluster models) and the
+    `removed` ones: one query each, over cluster models computed once per side."""
     new_defs = session.definitions
     old_defs = previous_definitions(state, new_defs)
-    new_compiler = SegmentCompiler(new_defs, adapter.dialect, session.as_of, source_types(new_defs.sources, adapter))
-    old_compiler = SegmentCompiler(old_defs, adapter.dialect, session.as_of, source_types(old_defs.sources, adapter))
+    types = (source_types(old_defs.sources, adapter), source_types(new_defs.sources, adapter))
     report = StateDiff(session.project.as_of, str(state.path))
-    for name in [*names, *removed]:
-        old_entry = state.segments.get(name)
-        rows = adapter.fetch(comparison(_members(old_defs, old_compiler, name), _members(new_defs, new_compiler, name)))
-        samples: dict[str, list[str]] = {"added": [], "removed": []}
-        totals: dict[str, int] = {}
-        for side, ident, total in rows:
-            totals[str(side)] = int(total)
-            if ident is not None:
-                samples[str(side)].append(str(ident))
-        seg = new_defs.segments.get(name)
-        if seg is None:
-            change, parts = "removed", ["membership", "metadata"]
-        elif old_entry is None:
-            change, parts = "new", ["membership", "metadata"]
-        else:
-            change = "modified"
-            parts = [p for p, differs in (("membership", old_entry.get("membership_hash") != seg.membership_hash()), ("metadata", old_entry.get("metadata_hash") != seg.metadata_hash())) if differs]
-        old_size = totals["old"] if old_entry is not None else None
-        new_size = totals["new"] if seg is not None else None
-        status, message = _guards(seg, totals["new"], old_size) if seg is not None else ("none", "")
-        report.segments.append(SegmentDiff(
-            name, change, parts, old_size, new_size,
-            Side(totals.get("added", 0), sorted(samples["added"])), Side(totals.get("removed", 0), sorted(samples["removed"])), status, message,
-        ))
+    everything = [*names, *removed]
+    with diff_sides(session, adapter, old_defs, everything, types) as (old, new):
+        for name in everything:
+            if name in new_defs.segments or name in state.segments:
+                report.segments.append(_segment(adapter, state, old, new, name))
+            elif name in new_defs.funnels or name in old_defs.funnels:
+                report.funnels.append(_funnel(adapter, state, old, new, name))
+            elif name in new_defs.clusters or name in old_defs.clusters:
+                report.clusters.append(_cluster(adapter, state, old, new, name))
     return report
-
-
-def print_diff(report: StateDiff) -> None:
-    """A table of the changes, then the sample ids each one adds (+) and removes (-)."""
-    from segsql.reports.output import print_table, print_text
-
-    if not report.segments:
-        print_text(f"no segment changed against {report.state}")
-        return
-    rows = [
-        (s.segment, s.change + (f" ({', '.join(s.parts)})" if s.change == "modified" else ""), s.old_size, s.new_size, f"+{s.added.count}", f"-{s.removed.count}", s.guard_status + (f": {s.guard_message}" if s.guard_message else ""))
-        for s in report.segments
-    ]
-    print_table(f"changes against {report.state} at {report.as_of}", ["segment", "change", "old size", "new size", "added", "removed", "guards"], rows)
-    for s in report.segments:
-        for mark, side in (("+", s.added), ("-", s.removed)):
-            if side.sample:
-                more = f" and {side.count - len(side.sample)} more" if side.count > len(side.sample) else ""
-                print_text(f"{s.segment} {mark} {', '.join(side.sample)}{more}")
