@@ -152,7 +152,7 @@ def test_select_narrows_and_mistakes_are_exit_2(project: Path) -> None:
 def test_no_change_says_so(project: Path) -> None:
     assert _diff(project)["segments"] == []
     text = run_cli("--project-dir", str(project), "diff", "--state", str(project / "base"), "--as-of", AS_OF)
-    assert text.code == 0 and "no segment changed" in text.out
+    assert text.code == 0 and "no segment, funnel or cluster model changed" in text.out
 
 
 @pytest.mark.parametrize("project", ["duckdb"], indirect=True)
