@@ -5,14 +5,14 @@ consent change exactly once (DuckDB; see test_kill.py)."""
 from __future__ import annotations
 
 import shutil
-import signal
 from pathlib import Path
 
 import duckdb
 
 from tests.conftest import run_cli, write_project
+from tests.kill_harness import assert_kills_converge, counted_run, snapshot
 from tests.run.test_consent import FILES, SEGMENTS
-from tests.run.test_kill import AS_OF_1, AS_OF_2, killed_run, snapshot
+from tests.run.test_kill import AS_OF_1, AS_OF_2
 
 GATED = {**FILES, "models/segments.yml": SEGMENTS.split("  - name: koreans")[0]}
 BEFORE = "('u1', 'KR', FALSE, 't'), ('u2', 'KR', TRUE, 't'), ('u3', 'JP', TRUE, 't'), ('u5', 'KR', TRUE, 't')"
@@ -35,21 +35,7 @@ def test_sigkill_during_a_consent_change_leaves_before_or_after_and_converges(tm
     shutil.copy(db, pristine)
     before = snapshot(db)
 
-    counting = killed_run(root, 10**9)
-    assert counting.returncode == 0, counting.stderr
-    statements = int(counting.stdout.split("STATEMENTS")[-1])
+    statements, _ = counted_run(root, AS_OF_2)
     after = snapshot(db)
     assert {c for _, _, _, c in after["changes"]} >= {"consent_given", "consent_withdrawn", "entered", "exited"}
-
-    for kill_at in range(1, statements + 1):
-        shutil.copy(pristine, db)
-        killed = killed_run(root, kill_at)
-        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
-        state = snapshot(db)
-        assert state in (before, after), f"killed before statement {kill_at}: a mix of before and after"
-        assert run_cli("--project-dir", str(root), "run", "--as-of", AS_OF_2).code == 0
-        final = snapshot(db)
-        if state == before:
-            assert final == after, f"killed before statement {kill_at}: the next run did not converge"
-        else:
-            assert final["changes"] == after["changes"] and final["cdi"] == after["cdi"], "consent changes are emitted exactly once"
+    assert_kills_converge(root, db, pristine, AS_OF_2, range(1, statements + 1), snapshot, before, after)

@@ -5,9 +5,6 @@ the next run converges (SPEC 5: one all-or-nothing commit; DuckDB)."""
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +12,8 @@ import duckdb
 
 from tests import funnel_harness as H
 from tests.conftest import run_cli, write_project
+from tests.kill_harness import counted_run, kill_before
 from tests.run.test_funnel_run import AS_OF, CHANGED, FUNNELS, SEGMENTS, TABLES
-from tests.run.test_kill import KILLER
 
 FUNNEL_TABLES = ("funnel_buy", "funnel_buy_users", "funnel_buy_trends", "seg_carted_not_bought")
 
@@ -38,10 +35,6 @@ def snapshot(db: Path) -> dict[str, Any]:
         con.close()
 
 
-def killed_run(root: Path, kill_at: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", KILLER, str(kill_at), str(root), AS_OF.isoformat()], capture_output=True, text=True, check=False)
-
-
 def test_sigkill_at_every_statement_leaves_the_funnel_tables_before_or_after(tmp_path: Path) -> None:
     db = tmp_path / "p" / "kill.duckdb"
     root = write_project(tmp_path / "p", {"models/sources.yml": H.dump(H.SOURCES), "models/funnels.yml": H.dump({"funnels": FUNNELS, "segments": SEGMENTS[:1]})}, duckdb_path=str(db))
@@ -52,18 +45,13 @@ def test_sigkill_at_every_statement_leaves_the_funnel_tables_before_or_after(tmp
     shutil.copy(db, pristine)
     before = snapshot(db)
 
-    counting = killed_run(root, 10**9)
-    assert counting.returncode == 0, counting.stderr
-    statements = int(counting.stdout.split("STATEMENTS")[-1])
+    statements, _ = counted_run(root, AS_OF.isoformat())
     after = snapshot(db)
     assert all(after[t] != before[t] for t in FUNNEL_TABLES), "every table changes, so 'before or after' is a real check"
     assert statements > 10
 
     for kill_at in range(1, statements + 1):
-        shutil.copy(pristine, db)
-        db.with_name(db.name + ".wal").unlink(missing_ok=True)  # a killed run's log must not replay onto the copy
-        killed = killed_run(root, kill_at)
-        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
+        kill_before(root, db, pristine, kill_at, AS_OF.isoformat())
         state = snapshot(db)
         assert state in (before, after), f"killed before statement {kill_at}: a mix of before and after"
         if state == before:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import signal
 from pathlib import Path
 
 from segsql.engines.duckdb import DuckDBAdapter
 from tests import incremental_harness as H
 from tests.conftest import run_cli, write_project
-from tests.run.test_kill import AS_OF_1, AS_OF_2, killed_run, snapshot
+from tests.kill_harness import assert_kills_converge, counted_run, snapshot
+from tests.run.test_kill import AS_OF_1, AS_OF_2
 
 NOW = dt.datetime(2026, 5, 31, 20)
 
@@ -38,23 +38,10 @@ def test_sigkill_of_an_incremental_run_leaves_before_or_after_and_the_next_run_c
     shutil.copy(db, pristine)
     before = snapshot(db)
 
-    counting = killed_run(root, 10**9)
-    assert counting.returncode == 0, counting.stderr
-    statements = int(counting.stdout.split("STATEMENTS")[-1])
-    assert "incremental" in counting.stdout, "the run being killed is an incremental one"
+    statements, output = counted_run(root, AS_OF_2)
+    assert "incremental" in output, "the run being killed is an incremental one"
     after = snapshot(db)
     assert after != before and after["runs"] == before["runs"] + 1
 
     points = sorted({*range(1, statements + 1, max(1, statements // 10)), *range(max(1, statements - 12), statements + 1)})
-    for kill_at in points:
-        shutil.copy(pristine, db)
-        killed = killed_run(root, kill_at)
-        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
-        state = snapshot(db)
-        assert state in (before, after), f"killed before statement {kill_at}: a mix of before and after"
-        assert run_cli("--project-dir", str(root), "run", "--as-of", AS_OF_2).code == 0
-        final = snapshot(db)
-        if state == before:
-            assert final == after, f"killed before statement {kill_at}: the next run did not converge"
-        else:
-            assert final["changes"] == after["changes"] and final["cdi"] == after["cdi"], "changes are emitted exactly once"
+    assert_kills_converge(root, db, pristine, AS_OF_2, points, snapshot, before, after)
