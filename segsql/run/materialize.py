@@ -145,15 +145,20 @@ class Run:
 
     def _fingerprint(self) -> None:
         """SPEC 9: the sources' fingerprints, before any model reads them — a row loaded later is
-        one the next run finds changed, so nothing is missed (DDL and staging, no writes yet)."""
+        one the next run finds changed, so nothing is missed (DDL and staging, no writes yet).
+
+        Only table segments run incrementally, so a run without any leaves the stored
+        fingerprints and the segments' state as they are: both still name the last run that
+        computed the segments, and the next one compares against that run's rows."""
+        segments = next((s for s in self.strategies if isinstance(s, SegmentStrategy) and s.names), None)
+        if segments is None:
+            return
         started = time.monotonic()
         self.ctx.progress("fingerprinting the sources")
         self.fingerprints.ensure_tables()
         self.fingerprints.stage()
-        segments = next((s for s in self.strategies if isinstance(s, SegmentStrategy)), None)
-        if segments is not None:
-            self.incremental = segments.incremental = IncrementalSegments(self.ctx, self.fingerprints, segments.names, self.full_refresh)
-            self.incremental.ensure_table()
+        self.incremental = segments.incremental = IncrementalSegments(self.ctx, self.fingerprints, segments.names, self.full_refresh)
+        self.incremental.ensure_table()
         self.ctx.timings["fingerprints"] = time.monotonic() - started
 
     def execute(self) -> RunResult:

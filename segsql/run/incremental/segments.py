@@ -10,8 +10,8 @@ the reason is reported.
 The candidates are one set for every incremental segment of the run (a superset of each
 one's is as exact as its own): users with added, late, deleted or updated rows in any
 user-keyed source (the fingerprints), users with rows in a moving band of some leaf, users
-whose time attributes cross a moving threshold, and every user with a row that became seen
-(it may have joined the universe). The segments' own query, with every source table
+whose time attributes cross a moving threshold, and users outside the users source with a
+row that became seen (they may have joined the universe) — `candidates.py`. The segments' own query, with every source table
 restricted to the candidates, gives their verdicts — a user's verdict reads only that
 user's rows, and a candidate keeps all of its rows; the new membership is the old table
 minus the candidates plus the candidates found members (`IncrementalMembership`), so
@@ -28,16 +28,15 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from segsql.compiler import SegmentCompiler
-from segsql.compiler.conditions import ConditionCompiler
 from segsql.compiler.dialects import lit
 from segsql.compiler.registry import rules_for
 from segsql.compiler.source_tables import source_table
 from segsql.definitions.canonical import digest
 from segsql.definitions.meaning import meaning
-from segsql.definitions.sources import EventsSource
 from segsql.planner import plan_models
 from segsql.run.diff import Membership
-from segsql.run.incremental.bands import Band, Dependence, dependence
+from segsql.run.incremental.bands import Dependence, dependence
+from segsql.run.incremental.candidates import candidates_query
 from segsql.run.incremental.fingerprints import Fingerprints
 from segsql.run.incremental.membership import ENTITY, IncrementalMembership
 from segsql.run.state import CONSENTED, create_table
@@ -137,71 +136,8 @@ class IncrementalSegments:
     def _stage_candidates(self, deps: list[Dependence]) -> None:
         ctx = self.ctx
         assert self.previous_as_of is not None
-        a0, a1 = self.previous_as_of, ctx.as_of
-        changed = self.fingerprints.changed_entities().subquery("f")
-        parts: list[exp.Select] = [
-            exp.select(exp.column(ENTITY, table="f").as_(ENTITY)).from_(changed).where(exp.not_(exp.column("source", table="f").like(lit("catalog:%"))))
-        ]
-        rows: dict[tuple[str, tuple[str, ...] | None], set[Band]] = {}
-        for source in ("events", "purchases"):
-            rows[(source, None)] = {(a0, a1)}  # became seen: may have joined the universe
-        attributes: dict[tuple[str, object], set[Band]] = {}
-        for dep in deps:
-            for key, bands in dep.rows.items():
-                rows.setdefault(key, set()).update(bands)
-            for akey, bands in dep.attributes.items():
-                attributes.setdefault(akey, set()).update(bands)
-        parts += self._row_parts(rows)
-        parts += self._attribute_parts(attributes)
-        query: exp.Query = parts[0]
-        for part in parts[1:]:
-            query = exp.union(query, part, distinct=True)
-        if len(parts) == 1:
-            query = parts[0].distinct()
-        self.candidates = ctx.stage_table("candidates", exp.select(ENTITY).from_(query.subquery("u")).where(exp.column(ENTITY).is_(exp.null()).not_()))
+        self.candidates = ctx.stage_table("candidates", candidates_query(ctx, self.fingerprints, deps, self.previous_as_of, ctx.as_of))
         self.recomputed = int(ctx.adapter.fetch(exp.select(exp.Count(this=exp.Star())).from_(self.candidates))[0][0])
-
-    def _conditions(self) -> ConditionCompiler:
-        return ConditionCompiler(rules_for(self.ctx.adapter.dialect), self.ctx.as_of, self.ctx.types)
-
-    def _row_parts(self, rows: dict[tuple[str, tuple[str, ...] | None], set[Band]]) -> list[exp.Select]:
-        """Per behavioural source, the users with a row of the right names inside a band."""
-        defs, dialect = self.ctx.defs, self.ctx.adapter.dialect
-        rules, conditions = rules_for(dialect), self._conditions()
-        out = []
-        for source_name in ("events", "purchases"):
-            src = defs.sources.events if source_name == "events" else defs.sources.purchases
-            if src is None:
-                continue
-            when = conditions.time(exp.column(src.time.column), src.table, src.time.column, src.time.unit)
-            name_column = src.name if isinstance(src, EventsSource) else src.product
-            terms = []
-            for (source, names), bands in sorted(rows.items(), key=str):
-                if source != source_name:
-                    continue
-                spans = exp.or_(*(exp.Between(this=when.copy(), low=rules.timestamp(lo), high=rules.timestamp(hi)) for lo, hi in sorted(bands)))
-                if names is not None:
-                    spans = exp.and_(rules.to_text(exp.column(name_column)).isin(*(lit(n) for n in names)), exp.paren(spans))
-                terms.append(exp.paren(spans))
-            if terms:
-                ident = rules.to_text(exp.column(src.user))
-                out.append(exp.select(ident.as_(ENTITY)).from_(source_table(src.table, dialect)).where(exp.or_(*terms)))
-        return out
-
-    def _attribute_parts(self, attributes: dict[tuple[str, object], set[Band]]) -> list[exp.Select]:
-        """Users (or trait rows) whose time attribute lies inside a band."""
-        defs, dialect = self.ctx.defs, self.ctx.adapter.dialect
-        rules, conditions = rules_for(dialect), self._conditions()
-        out = []
-        for (trait, ref), bands in sorted(attributes.items(), key=str):
-            source = defs.sources.traits[trait] if trait else defs.sources.users
-            if source is None:
-                continue
-            value = conditions.value(ref, "a", source.table).sql  # type: ignore[arg-type]
-            spans = exp.or_(*(exp.Between(this=value.copy(), low=rules.timestamp(lo), high=rules.timestamp(hi)) for lo, hi in sorted(bands)))
-            table = exp.alias_(source_table(source.table, dialect), "a", table=True)
-            out.append(exp.select(rules.to_text(exp.column(source.id, table="a")).as_(ENTITY)).from_(table).where(spans))
-        return out
 
     # -- the restricted query ---------------------------------------------------------------
     def restrict(self, query: exp.Query) -> exp.Query:

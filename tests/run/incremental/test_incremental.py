@@ -79,3 +79,24 @@ def test_the_run_table_and_run_results_say_how_each_model_ran(tmp_path: Path, cl
     assert by_name["rfm_top"]["refresh"] == "full" and by_name["rfm_top"]["refresh_reason"] == "an RFM leaf ranks users against each other"
     forced = json.loads(cli(*args, "--select", "koreans", "--full-refresh", "--format", "json").out)
     assert forced["results"][0]["refresh"] == "full" and forced["results"][0]["refresh_reason"] == "--full-refresh"
+
+
+def test_a_run_without_segments_leaves_the_fingerprints_for_the_next_segment_run(tmp_path: Path) -> None:
+    """A funnel-only run between two segment runs neither fingerprints nor breaks the chain: the
+    next segment run is incremental against the last segment run's rows, and still exact."""
+    from segsql.run.materialize import run_models
+    from segsql.run.session import Options, open_session
+
+    copies = _copies(tmp_path)
+    _step(copies, T0)
+    inc = copies[0]
+    (inc.root / "models" / "funnels.yml").write_text("funnels:\n  - {name: open_view, steps: [{event: open}, {event: view}]}\n")
+    stored = sorted(inc.adapter.fetch("SELECT source, bucket, n, h1, h2, run_id FROM main.segsql_fingerprints"))
+    for c in copies:  # a change the funnel run must not swallow: only the next segment run sees it
+        H.append(c.adapter, "events", [("u1", "view", NOW - dt.timedelta(days=3), None)])
+    session = open_session(Options(inc.root), (T0 + dt.timedelta(hours=2)).isoformat(), need_target=False)
+    funnel_only = run_models(session, inc.adapter, ["open_view"])
+    assert funnel_only.ok and "fingerprints" not in funnel_only.timings
+    assert sorted(inc.adapter.fetch("SELECT source, bucket, n, h1, h2, run_id FROM main.segsql_fingerprints")) == stored
+    modes = _step(copies, T0 + dt.timedelta(hours=4))
+    assert modes["never_viewed"] == "incremental"
