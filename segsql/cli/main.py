@@ -203,7 +203,7 @@ def _check_sources(session: Session) -> None:
 @STATE
 @FORMAT
 def run(as_of: str | None, full_refresh: bool, resync: bool, dry_run: bool, select: tuple[str, ...], exclude: tuple[str, ...], state: Path | None, fmt: str) -> None:
-    """Materialize the selected segments."""
+    """Materialize the selected models (segments, funnels, cluster models, cohorts)."""
     from segsql.run.materialize import refresh_label, run_models
     from segsql.run.run_results import write_run_results
     from segsql.run.selection import select as run_select
