@@ -21,7 +21,7 @@ from segsql.definitions.segments import Guards, Segment
 from segsql.engines import Adapter
 from segsql.reports.diff_sides import DiffSide, diff_sides
 from segsql.reports.guards import check
-from segsql.reports.model_diff import Group, ModelDiff, Side, read_counts
+from segsql.reports.model_diff import Group, ModelDiff, Side, no_rows, read_counts
 from segsql.reports.model_diff import comparison as model_comparison
 from segsql.reports.previous import previous_definitions
 from segsql.run.manifest import State
@@ -139,8 +139,9 @@ def _segment(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name:
 
 def _funnel(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name: str) -> ModelDiff:
     """Entered, left, furthest step moved; users per step (furthest step >= k) old against new."""
-    counts = read_counts(adapter.fetch(model_comparison(old.funnel_rows(name), new.funnel_rows(name))))
-    before, after = old.defs.funnels.get(name), new.defs.funnels.get(name)
+    # a manifest written before funnels were in it has none: each is new (its old side empty)
+    before, after = old.defs.funnels.get(name) if name in state.funnels else None, new.defs.funnels.get(name)
+    counts = read_counts(adapter.fetch(model_comparison(old.funnel_rows(name) if before else no_rows(), new.funnel_rows(name))))
     change, parts = _change(state.funnels.get(name), after)
     steps = max(len(f.steps) for f in (before, after) if f is not None)
     groups = [
@@ -158,8 +159,8 @@ def _funnel(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name: 
 
 def _cluster(adapter: Adapter, state: State, old: DiffSide, new: DiffSide, name: str) -> ModelDiff:
     """Clustered, no longer clustered, cluster number moved; each cluster's size and label old against new."""
-    counts = read_counts(adapter.fetch(model_comparison(old.cluster_rows(name), new.cluster_rows(name))))
-    before, after = old.defs.clusters.get(name), new.defs.clusters.get(name)
+    before, after = old.defs.clusters.get(name) if name in state.clusters else None, new.defs.clusters.get(name)
+    counts = read_counts(adapter.fetch(model_comparison(old.cluster_rows(name) if before else no_rows(), new.cluster_rows(name))))
     change, parts = _change(state.clusters.get(name), after)
     numbers = sorted(set(counts.values["old"]) | set(counts.values["new"]))
     groups = [

@@ -120,3 +120,17 @@ def test_diff_selects_one_funnel_and_a_mistake_is_exit_2(project: Path) -> None:
     assert wrong.code == 2 and "did you mean 'browse'?" in wrong.err
     missing = run_cli("--project-dir", str(project), "diff", "--state", str(project / "nowhere"))
     assert missing.code == 2 and "no readable manifest.json" in missing.err
+
+
+@pytest.mark.parametrize("project", ["duckdb"], indirect=True)
+def test_a_manifest_without_funnels_and_clusters_reports_them_new(project: Path) -> None:
+    path = project / "base" / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["funnels"], manifest["clusters"]  # as written before they were in it
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    data = _diff(project)
+    assert data["segments"] == [], "its segments are rebuilt over today's funnel and cluster model"
+    assert sorted(f["funnel"] for f in data["funnels"]) == ["browse", "checkout"] and [c["cluster"] for c in data["clusters"]] == ["ages"]
+    checkout = next(f for f in data["funnels"] if f["funnel"] == "checkout")
+    assert checkout["change"] == "new" and checkout["old_size"] is None and checkout["removed"]["count"] == 0
+    assert checkout["added"] == _side(_where(lambda i: furthest(i, 7) >= 1)) and checkout["steps"][0]["old_users"] is None
