@@ -103,10 +103,30 @@ class PathBuilder:
             candidates = {"sequential": self._greedy_sequential, "strict": self._greedy_strict, "any": self._greedy_any}[self.f.order]()
         else:
             candidates = self._paths_any() if self.f.order == "any" else self._paths_ordered()
+        if is_greedy(self.f) and self.f.order != "any" and not self.f.holds:
+            return self._cte("users", self._earliest_of_furthest(candidates))
         order = [exp.Ordered(this=col("__reached"), desc=True)] + [exp.Ordered(this=col(f"__t{j}")) for j in range(1, self.k + 1)]
         ranked = exp.select(exp.Star(), exp.alias_(exp.Window(this=exp.RowNumber(), partition_by=[col(UID)], order=exp.Order(expressions=order)), "__rn")).from_(candidates)
         best = exp.select(col(UID), col("__reached"), *(col(f"__t{j}") for j in range(1, self.k + 1))).from_(ranked.subquery("r")).where(exp.EQ(this=col("__rn"), expression=lit(1)))
         return self._cte("users", best)
+
+    def _earliest_of_furthest(self, candidates: str) -> exp.Select:
+        """Each user's furthest step and the earliest times among the entries reaching it, by one
+        GROUP BY instead of a window sort. Exact for the greedy sequential and strict shapes without
+        held values: an entry's continuation never moves earlier when its t1 moves later (strict:
+        a later t1 is an event, so no earlier path can jump over it), so each step's earliest time
+        among entries reaching step r is that of the entry with the earliest t1."""
+        reached = col("__reached")
+        minima = {
+            (r, j): exp.alias_(exp.Min(this=exp.Case(ifs=[exp.If(this=exp.EQ(this=reached.copy(), expression=lit(r)), true=col(f"__t{j}"))])), f"__m{r}_{j}")
+            for r in range(1, self.k + 1) for j in range(1, r + 1)
+        }
+        inner = exp.select(col(UID), exp.alias_(exp.Max(this=reached.copy()), "__furthest"), *minima.values()).from_(candidates).group_by(col(UID))
+        times = [
+            exp.alias_(exp.Case(ifs=[exp.If(this=exp.EQ(this=col("__furthest"), expression=lit(r)), true=col(f"__m{r}_{j}")) for r in range(j, self.k + 1)]), f"__t{j}")
+            for j in range(1, self.k + 1)
+        ]
+        return exp.select(col(UID), exp.alias_(col("__furthest"), "__reached"), *times).from_(inner.subquery("m"))
 
     def _candidates(self, source: exp.Select, reached: exp.Expr, times: list[exp.Expr], where: exp.Expr | None = None) -> str:
         """Rows (user, reached, times masked beyond reached), one per entry; `source` is a FROM (alias s)."""
