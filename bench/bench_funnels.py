@@ -77,15 +77,24 @@ def _timed(runs: int, call: Any) -> tuple[list[float], float]:
     return times, peak_rss_mib()
 
 
+def _adapter(args: argparse.Namespace) -> Any:
+    """The bench database, with the DuckDB target setting `memory_limit` when `--memory-limit` is given."""
+    from segsql.engines.duckdb import DuckDBAdapter
+
+    adapter = DuckDBAdapter(str(Path(args.data_dir) / "bench.duckdb"), "main")
+    if args.memory_limit:
+        adapter.limit_memory(args.memory_limit)
+    return adapter
+
+
 def work_segsql(args: argparse.Namespace) -> dict:
     from sqlglot import exp
 
     from segsql.compiler.funnels import FunnelCompiler
-    from segsql.engines.duckdb import DuckDBAdapter
     from segsql.run.session import Options, open_session
     from segsql.run.source_check import source_types
 
-    adapter = DuckDBAdapter(str(Path(args.data_dir) / "bench.duckdb"), "main")
+    adapter = _adapter(args)
     root = project(Path(args.data_dir), args.ordering)
     groups = [[n] for n in args.funnels.split(",")] if args.separately else [args.funnels.split(",")]
 
@@ -106,11 +115,10 @@ def work_segsql(args: argparse.Namespace) -> dict:
 
 def work_run(args: argparse.Namespace) -> dict:
     """`segsql run` of the funnels (all in one run, or `--separately` one run per funnel) into the bench database."""
-    from segsql.engines.duckdb import DuckDBAdapter
     from segsql.run.materialize import run_models
     from segsql.run.session import Options, open_session
 
-    adapter = DuckDBAdapter(str(Path(args.data_dir) / "bench.duckdb"), "main")
+    adapter = _adapter(args)
     root = project(Path(args.data_dir), args.ordering)
     names = args.funnels.split(",")
     groups = [[n] for n in names] if args.separately else [names]
@@ -209,7 +217,7 @@ def spawn(args: argparse.Namespace, worker: str, ordering: str = "time", **extra
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = handle.name
     cmd = [sys.executable, __file__, "--worker", worker, "--out", out, "--ordering", ordering, "--data-dir", args.data_dir,
-           f"--users={args.users}", f"--events={args.events}", f"--purchases={args.purchases}", f"--repeat={args.repeat}"]
+           f"--users={args.users}", f"--events={args.events}", f"--purchases={args.purchases}", f"--repeat={args.repeat}", f"--memory-limit={args.memory_limit}"]
     for key, value in extra.items():
         cmd += [f"--{key.replace('_', '-')}"] if value is True else [f"--{key.replace('_', '-')}", str(value)]
     subprocess.run(cmd, check=True)
@@ -232,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--funnels", default="seq")
     parser.add_argument("--separately", action="store_true")
     parser.add_argument("--result", default="")
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for segsql (the target setting), e.g. 1GB")
     parser.add_argument("--no-ten", action="store_true", help="skip 10 funnels in one query vs 10 queries")
     parser.add_argument("--no-runs", action="store_true", help="skip 10 funnels in one run vs 10 runs of one")
     parser.add_argument("--no-chdb", action="store_true", help="skip the comparison with chdb")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlglot import exp
 
 from segsql.engines.base import Adapter, TargetSpec, redact
-from segsql.errors import ConnectionFailure, ProjectError
+from segsql.errors import ConnectionFailure, Location, ProjectError, StatementFailure
 
 _DUCK_TYPES = {"VARCHAR": "VARCHAR", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "DECIMAL": "DECIMAL(20, 8)", "BOOLEAN": "BOOLEAN", "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ", "JSON": "JSON", "VARCHAR[]": "VARCHAR[]"}
 
@@ -52,10 +52,21 @@ class DuckDBAdapter(Adapter):
             # DuckDB creates the file but not its folder: a typo in `path:` is the user's to fix
             raise ProjectError(f"the DuckDB path {redact(path, target.secrets)!r} is in a folder that does not exist", target.location, hint="create the folder or fix `path:` in the target")
         adapter = cls(path, target.schema or "main", target.secrets)
+        if target.settings.get("memory_limit") not in (None, ""):
+            adapter.limit_memory(str(target.settings["memory_limit"]), target.location)
         if project_root is not None:  # file sources (`table: data/*.parquet`) are relative to the project
             search = exp.EQ(this=exp.column("file_search_path"), expression=exp.Literal.string(str(Path(project_root).resolve())))
             adapter.execute(exp.Set(expressions=[exp.SetItem(this=search)]))
         return adapter
+
+    def limit_memory(self, limit: str, location: Location | None = None) -> None:
+        """DuckDB's `memory_limit` (default 80 % of RAM): past it, sorts, joins and materialised
+        CTEs spill to disk, so a run of many funnels stays within the limit instead of the RAM."""
+        item = exp.SetItem(this=exp.EQ(this=exp.column("memory_limit"), expression=exp.Literal.string(limit)))
+        try:
+            self.execute(exp.Set(expressions=[item]))
+        except StatementFailure as err:
+            raise ProjectError(f"the DuckDB memory_limit {limit!r} is not a size: {err}", location, hint="write it as DuckDB does, e.g. memory_limit: 2GB") from None
 
     def _execute(self, sql: str) -> None:
         self.conn.execute(sql)

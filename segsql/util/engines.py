@@ -24,7 +24,7 @@ class EngineSpec:
 ENGINES: dict[str, EngineSpec] = {
     spec.name: spec
     for spec in (
-        EngineSpec("duckdb", "segsql.engines.duckdb:DuckDBAdapter", ("type", "path", "schema")),
+        EngineSpec("duckdb", "segsql.engines.duckdb:DuckDBAdapter", ("type", "path", "schema", "memory_limit")),
         EngineSpec(
             "snowflake",
             "segsql.engines.snowflake:SnowflakeAdapter",
