@@ -20,6 +20,7 @@ from segsql.definitions.parse_behaviour import parse_rows, parse_window
 from segsql.definitions.parse_filters import FilterContext
 from segsql.definitions.reader import Node
 from segsql.errors import Location, ProjectError
+from segsql.project.yaml_lines import plain
 from segsql.util.suggest import suggest
 
 PERIODS = ("day", "week", "month")
@@ -63,6 +64,8 @@ class Cohort:
     tags: tuple[str, ...] = ()
     #: what its result reads outside its YAML (sources, time zone), canonical: part of membership_hash
     environment: Any = field(default=None, compare=False, repr=False)
+    #: the entry as rendered from YAML (plain data): what `diff` rebuilds the old cohort from
+    yaml: Any = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -178,6 +181,7 @@ def parse_cohort(data: Any, loc: Location, ctx: FilterContext) -> Cohort:
         breakdown=_breakdown(node, ctx),
         description=node.string("description", "") or "",
         tags=node.string_list("tags"),
+        yaml=plain(data),
     )
 
 

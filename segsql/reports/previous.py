@@ -1,6 +1,6 @@
 """The definitions of a previous `target/manifest.json`, rebuilt so they compile like the project's.
 
-A manifest holds each segment, funnel and cluster model as rendered (vars and env vars
+A manifest holds each segment, funnel, cluster model and cohort as rendered (vars and env vars
 already substituted), the rendered sources, and the settings membership reads (time zone,
 bucket salt, table prefixes): parsing those again gives the old definitions exactly as they
 were compiled, so an old `funnel:` or `cluster:` leaf reads the old funnel or cluster model.
@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from segsql.definitions.clusters import parse_cluster
+from segsql.definitions.cohorts import parse_cohort
 from segsql.definitions.dag import check_references
 from segsql.definitions.funnels import parse_funnel
 from segsql.definitions.parse_filters import FilterContext
@@ -46,9 +47,11 @@ def previous_definitions(state: State, current: Definitions) -> Definitions:
             segments[name] = parse_segment(data, where, ctx, sql_files)
         funnels = {n: parse_funnel(e["definition"], where, ctx) for n, e in state.funnels.items()} if "funnels" in manifest else current.funnels
         clusters = {n: parse_cluster(e["definition"], where, ctx) for n, e in state.clusters.items()} if "clusters" in manifest else current.clusters
+        # a cohort without its definition (a manifest written before cohorts were diffed) has no old side
+        cohorts = {n: parse_cohort(e["definition"], where, ctx) for n, e in state.cohorts.items() if "definition" in e}
         check_references({**segments, **funnels, **clusters})
     except SegsqlError as err:
         raise UsageError(f"cannot rebuild the definitions of {where.file}: {getattr(err, 'message', err)}", hint="write the state again with this segsql version (`segsql compile` on the base branch)") from None
     except (KeyError, TypeError) as err:
         raise UsageError(f"{where.file} is missing {err} needed to rebuild the old definitions", hint="write the state again with this segsql version (`segsql compile` on the base branch)") from None
-    return replace(current, config=config, sources=sources, segments=segments, funnels=funnels, clusters=clusters, unit_tests={}, cohorts={})
+    return replace(current, config=config, sources=sources, segments=segments, funnels=funnels, clusters=clusters, unit_tests={}, cohorts=cohorts)

@@ -1,7 +1,7 @@
 """`target/manifest.json`: every definition, its hashes and dependencies, as of one command.
 
 Every command that reads the project writes it (as dbt does), so `--state target` works
-after any of them. It carries each segment's, funnel's and cluster model's rendered YAML and
+after any of them. It carries each segment's, funnel's, cluster model's and cohort's rendered YAML and
 the sources and settings they were read with, which is what `diff` needs to rebuild the old
 definitions; a previous manifest is read (`--state DIR`) before the new one is written.
 """
@@ -50,10 +50,15 @@ class State:
         return clusters
 
     @property
+    def cohorts(self) -> dict[str, Any]:
+        """Without a `definition` each in a manifest written before cohorts were diffed."""
+        cohorts: dict[str, Any] = self.manifest.get("cohorts") or {}
+        return cohorts
+
+    @property
     def models(self) -> dict[str, Any]:
         """Every model of the manifest by name: segments, funnels, clusters and cohorts."""
-        cohorts: dict[str, Any] = self.manifest.get("cohorts") or {}
-        return {**self.segments, **self.funnels, **self.clusters, **cohorts}
+        return {**self.segments, **self.funnels, **self.clusters, **self.cohorts}
 
 
 def read_state(folder: Path | None) -> State | None:
@@ -121,7 +126,7 @@ def manifest(session: Session, command: str, compiled: dict[str, dict[str, str]]
         "cohorts": {
             name: {
                 "path": c.path, "line": c.location.line, "description": c.description, "tags": list(c.tags), "depends_on": list(c.dependencies()),
-                "table": c.table, "membership_hash": c.membership_hash(), "metadata_hash": c.metadata_hash(),
+                "table": c.table, "membership_hash": c.membership_hash(), "metadata_hash": c.metadata_hash(), "definition": c.yaml,
             }
             for name, c in sorted(defs.cohorts.items())
         },

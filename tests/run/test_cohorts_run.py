@@ -136,3 +136,12 @@ def test_segsql_run_selects_cohorts_and_lists_them_in_run_results(tmp_path: Path
     assert [(r["name"], r["kind"], r["table"], r["size"]) for r in results] == [("koreans", "segment", "seg_koreans", 1), ("weekly", "cohort", "cohort_weekly", 1)]
     manifest = json.loads((root / "target" / "manifest.json").read_text())
     assert manifest["cohorts"]["monthly"]["table"] == "cohort_monthly"
+    # its rendered definition rebuilds each cohort as the project has it (what `diff --state` reads)
+    from segsql.reports.previous import previous_definitions
+    from segsql.run.manifest import read_state
+
+    state = read_state(root / "target")
+    assert state is not None and all("definition" in e for e in state.cohorts.values())
+    current = open_session(Options(root), AS_OF).definitions
+    rebuilt = previous_definitions(state, current)
+    assert rebuilt.cohorts == current.cohorts and sorted(rebuilt.cohorts) == sorted(manifest["cohorts"])
